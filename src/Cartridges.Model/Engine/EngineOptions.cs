@@ -1,0 +1,30 @@
+namespace Cartridges.Model.Engine;
+
+/// <summary>Engine limits.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Most sequences decoded together in one step.</summary>
+    public int MaxBatch { get; init; } = 64;
+
+    /// <summary>Initial KV cache length per slot (grows on demand).</summary>
+    public int InitialCacheLength { get; init; } = 256;
+
+    /// <summary>Name of the device thread (shows in debuggers and dumps).</summary>
+    public string ThreadName { get; init; } = "cartridges-device";
+}
+
+/// <summary>A snapshot of the engine's load and memory.</summary>
+public sealed record EngineStats(
+    long WeightBytes,
+    long PrefixBytes,
+    long CacheBytes,
+    int Prefixes,
+    int ActiveSequences,
+    int QueuedSequences,
+    int LastBatchSize,
+    long TokensGenerated,
+    double TokensPerSecond)
+{
+    /// <summary>All resident tensor bytes the engine holds.</summary>
+    public long ResidentBytes => WeightBytes + PrefixBytes + CacheBytes;
+}

@@ -1,0 +1,283 @@
+// Continuous batching: each step starts waiting sequences (prefill) and decodes one token for every running
+// one; sequences join and leave between steps. All tensor work happens on the DeviceWorker thread.
+using System.Diagnostics;
+using Cartridges.Model.Transformer;
+
+namespace Cartridges.Model.Engine;
+
+/// <summary>Serves many concurrent generations on one model, each with its own prefixes and sampling.</summary>
+public sealed class GenerationEngine : IDisposable
+{
+    readonly TransformerModel _model;
+    readonly KvCache _cache;
+    readonly Scheduler _scheduler;
+    readonly ModelRunner _runner;
+    readonly PrefixRegistry _prefixes = new();
+    readonly DeviceWorker _worker;
+    readonly Queue<(long Ticks, int Tokens)> _recent = new();
+    long _nextId, _tokens;
+    int _lastBatch;
+    volatile EngineStats _stats;
+
+    /// <summary>The model (touch its tensors only through RunAsync).</summary>
+    public TransformerModel Model => _model;
+
+    /// <summary>Creates the engine around a loaded model; the engine owns and disposes it.</summary>
+    public GenerationEngine(TransformerModel model, EngineOptions? options = null)
+    {
+        options ??= new EngineOptions();
+        _model = model;
+        _cache = model.NewCache(Math.Min(options.MaxBatch, 8), options.InitialCacheLength);
+        _scheduler = new Scheduler(options.MaxBatch, model.Config.MaxPositionEmbeddings);
+        _runner = new ModelRunner(model, _cache);
+        _stats = Snapshot();
+        _worker = new DeviceWorker(options.ThreadName, Step);
+    }
+
+    /// <summary>Loads a model directory on the engine's own device thread.</summary>
+    public static async Task<GenerationEngine> LoadAsync(string modelDir, EngineOptions? options = null, string? device = null)
+    {
+        using var loader = new DeviceWorker("cartridges-load");
+        var model = await loader.InvokeAsync(() => TransformerModel.Load(modelDir, TorchRuntime.Parse(device)));
+        return new GenerationEngine(model, options);
+    }
+
+    /// <summary>Latest statistics (updated after every step; safe from any thread).</summary>
+    public EngineStats Stats => _stats;
+
+    /// <summary>Queues a generation; tokens stream from the handle.</summary>
+    public GenerationHandle Submit(GenerationRequest request, CancellationToken ct = default)
+    {
+        if (request.Prompt.Count == 0) throw new ArgumentException("The prompt is empty: at least one token is needed.");
+        request.Sampling.Validate();
+        var context = _model.Config.MaxPositionEmbeddings;
+        if (request.Prompt.Count >= context)
+            throw new ArgumentException($"The prompt has {request.Prompt.Count} tokens; the model's context is {context}.");
+        var vocab = _model.Config.VocabSize;
+        var bad = request.Prompt.FirstOrDefault(t => t < 0 || t >= vocab, -1);
+        if (request.Prompt.Any(t => t < 0 || t >= vocab)) throw new ArgumentException($"Token id {bad} is outside the vocabulary (0..{vocab - 1}).");
+        var handle = new GenerationHandle();
+        _scheduler.Enqueue(new Sequence
+        {
+            Id = Interlocked.Increment(ref _nextId),
+            Request = request,
+            Handle = handle,
+            Sampler = new Sampler(request.Sampling),
+            Cancellation = ct,
+        });
+        _worker.Wake();
+        return handle;
+    }
+
+    /// <summary>Generates to completion.</summary>
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken ct = default) =>
+        Submit(request, ct).Completion;
+
+    /// <summary>Runs tensor work (scoring, training, prefix building) on the device thread.</summary>
+    public Task<T> RunAsync<T>(Func<TransformerModel, T> work) => _worker.InvokeAsync(() => work(_model));
+
+    /// <summary>Registers a prefix under an id; the engine owns it from now on.</summary>
+    public Task RegisterPrefixAsync(string id, Func<TransformerModel, KvPrefix> build) =>
+        _worker.InvokeAsync(() =>
+        {
+            if (_prefixes.Contains(id)) throw new InvalidOperationException($"A prefix with id '{id}' is already registered.");
+            var prefix = build(_model);
+            try
+            {
+                prefix.CheckCompatible(_model.Config.NumHiddenLayers, _model.Config.NumKeyValueHeads, _model.Config.HeadDim);
+                _prefixes.Add(id, prefix);
+            }
+            catch
+            {
+                prefix.Dispose();
+                throw;
+            }
+            _stats = Snapshot();
+        });
+
+    /// <summary>Registers the keys/values of the given tokens (positions 0..n-1) as a prefix.</summary>
+    public Task RegisterPrefixFromTokensAsync(string id, IReadOnlyList<int> tokens) =>
+        RegisterPrefixAsync(id, m => PrefixBuilder.FromTokens(m, tokens));
+
+    /// <summary>Unregisters a prefix; its memory is freed when no running sequence uses it.</summary>
+    public Task<bool> UnregisterPrefixAsync(string id) => _worker.InvokeAsync(() =>
+    {
+        var removed = _prefixes.Remove(id);
+        _stats = Snapshot();
+        return removed;
+    });
+
+    /// <summary>Ids of registered prefixes.</summary>
+    public Task<string[]> PrefixIdsAsync() => _worker.InvokeAsync(() => _prefixes.Ids.ToArray());
+
+    bool Step()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var produced = 0;
+        foreach (var s in _scheduler.Admit()) produced += Start(s) ? 1 : 0;
+
+        var running = _scheduler.Running.ToArray();
+        if (running.Length > 0)
+        {
+            try
+            {
+                var rows = _runner.Decode(running.Select(r => r.Slot).ToArray(), running.Select(r => r.Generated[^1]).ToArray(),
+                    running.Select(r => r.Segments).ToArray());
+                for (var i = 0; i < running.Length; i++) Emit(running[i], running[i].Sampler.Next(rows[i]));
+                produced += running.Length;
+                _lastBatch = running.Length;
+            }
+            catch (Exception e)
+            {
+                foreach (var r in running) Fail(r, e);
+            }
+            foreach (var r in running)
+            {
+                if (_scheduler.StopReason(r) is { } reason) Finish(r, reason);
+            }
+            Compact();
+        }
+        Record(started, produced);
+        return _scheduler.Running.Count > 0 || _scheduler.Waiting > 0;
+    }
+
+    /// <summary>Prefills a newly admitted sequence and samples its first token; false if it failed.</summary>
+    bool Start(Sequence s)
+    {
+        if (s.Cancellation.IsCancellationRequested)
+        {
+            Complete(s, FinishReason.Cancelled);
+            return false;
+        }
+        try
+        {
+            s.Segments = _prefixes.Acquire(s.Request.PrefixIds);
+        }
+        catch (Exception e)
+        {
+            s.Handle.Channel.Writer.TryComplete(e);
+            s.Handle.Source.TrySetException(e);
+            return false;
+        }
+        s.PrefixLength = PrefixSegment.TotalLength(s.Segments);
+        var context = _model.Config.MaxPositionEmbeddings;
+        if (s.PrefixLength + s.Request.Prompt.Count >= context)
+        {
+            Fail(s, new ArgumentException(
+                $"Prefix ({s.PrefixLength} tokens) plus prompt ({s.Request.Prompt.Count} tokens) exceed the model's context of {context}."));
+            return false;
+        }
+        s.Slot = _cache.Allocate();
+        _scheduler.Start(s);
+        try
+        {
+            var logits = _runner.Prefill(s.Slot, s.Request.Prompt, s.Segments);
+            Emit(s, s.Sampler.Next(logits));
+        }
+        catch (Exception e)
+        {
+            Fail(s, e);
+            Compact();
+            return false;
+        }
+        if (_scheduler.StopReason(s) is { } reason)
+        {
+            Finish(s, reason);
+            Compact();
+        }
+        return true;
+    }
+
+    static void Emit(Sequence s, int token)
+    {
+        s.FirstToken ??= s.Clock.Elapsed;
+        s.Generated.Add(token);
+        s.Handle.Channel.Writer.TryWrite(token);
+    }
+
+    void Finish(Sequence s, FinishReason reason)
+    {
+        Release(s);
+        Complete(s, reason);
+    }
+
+    void Fail(Sequence s, Exception e)
+    {
+        if (!_scheduler.Running.Contains(s) && s.Slot < 0) return;
+        Release(s);
+        s.Handle.Channel.Writer.TryComplete(e);
+        s.Handle.Source.TrySetException(e);
+    }
+
+    void Release(Sequence s)
+    {
+        if (s.Slot >= 0)
+        {
+            _cache.Free(s.Slot);
+            s.Slot = -1;
+        }
+        if (_scheduler.Running.Contains(s))
+        {
+            _scheduler.Remove(s);
+            _prefixes.Release(s.Request.PrefixIds);
+        }
+    }
+
+    static void Complete(Sequence s, FinishReason reason)
+    {
+        s.Handle.Channel.Writer.TryComplete();
+        s.Handle.Source.TrySetResult(new GenerationResult(s.Generated.ToArray(), reason, s.Request.Prompt.Count,
+            s.FirstToken ?? s.Clock.Elapsed, s.Clock.Elapsed));
+    }
+
+    /// <summary>Keeps running sequences in slots 0..n-1 so a decode batch reads the cache as one view.</summary>
+    void Compact()
+    {
+        var running = _scheduler.Running;
+        for (var i = 0; i < running.Count; i++)
+        {
+            if (running[i].Slot == i) continue;
+            _cache.Move(running[i].Slot, i);
+            running[i].Slot = i;
+        }
+    }
+
+    void Record(long started, int produced)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (produced > 0)
+        {
+            _tokens += produced;
+            _recent.Enqueue((now, produced));
+        }
+        while (_recent.Count > 0 && Stopwatch.GetElapsedTime(_recent.Peek().Ticks, now) > TimeSpan.FromSeconds(10)) _recent.Dequeue();
+        _ = started;
+        _stats = Snapshot();
+    }
+
+    EngineStats Snapshot()
+    {
+        double rate = 0;
+        if (_recent.Count > 1)
+        {
+            var span = Stopwatch.GetElapsedTime(_recent.Peek().Ticks, _recent.Last().Ticks).TotalSeconds;
+            if (span > 0) rate = _recent.Skip(1).Sum(r => r.Tokens) / span;
+        }
+        return new EngineStats(_model.WeightBytes, _prefixes.Bytes, _cache.Bytes, _prefixes.Count, _scheduler.Running.Count,
+            _scheduler.Waiting, _lastBatch, _tokens, rate);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _worker.InvokeAsync(() =>
+        {
+            foreach (var s in _scheduler.Running.ToArray()) Finish(s, FinishReason.Cancelled);
+            foreach (var s in _scheduler.DrainWaiting()) Complete(s, FinishReason.Cancelled);
+            _prefixes.Dispose();
+            _cache.Dispose();
+            _model.Dispose();
+        }).Wait();
+        _worker.Dispose();
+    }
+}

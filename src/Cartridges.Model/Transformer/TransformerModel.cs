@@ -1,0 +1,209 @@
+// Llama-3 / Qwen3 decoder-only transformer (RMSNorm, RoPE with llama3 scaling, GQA, SwiGLU, tied or untied
+// head; Qwen3 adds per-head q/k RMSNorm before RoPE). Functional over plain tensors: the model is frozen,
+// so it holds weights, not modules. Keys/values come from shared prefixes plus each sequence's own cache.
+using Cartridges.Model.Config;
+using Cartridges.Model.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Cartridges.Model.Transformer;
+
+/// <summary>A loaded causal LM; run it on one thread (TorchSharp scopes are per-thread).</summary>
+public sealed class TransformerModel : IDisposable
+{
+    readonly Dictionary<string, Tensor> _named;
+    readonly LayerWeights[] _layers;
+    readonly Tensor _embed, _norm, _lmHead;
+    readonly RotaryEmbedding _rope;
+
+    /// <summary>The architecture.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Device holding the weights.</summary>
+    public Device Device { get; }
+
+    /// <summary>Compute dtype.</summary>
+    public ScalarType DType { get; }
+
+    /// <summary>Number of distinct parameters (tied embeddings counted once).</summary>
+    public long ParameterCount => _named.Values.Sum(t => t.NumberOfElements);
+
+    /// <summary>Bytes of resident weights.</summary>
+    public long WeightBytes => _named.Values.Sum(t => t.NumberOfElements * t.ElementSize);
+
+    TransformerModel(ModelConfig config, Dictionary<string, Tensor> named, Device device, ScalarType dtype)
+    {
+        config.Validate();
+        (Config, _named, Device, DType) = (config, named, device, dtype);
+        _embed = named[WeightNames.Embed];
+        _norm = named[WeightNames.FinalNorm];
+        _lmHead = config.TieWordEmbeddings ? _embed : named[WeightNames.LmHead];
+        _layers = new LayerWeights[config.NumHiddenLayers];
+        for (var i = 0; i < _layers.Length; i++)
+        {
+            var layer = i;
+            _layers[i] = LayerWeights.From(k => named[WeightNames.Layer(layer, k)],
+                k => named.GetValueOrDefault(WeightNames.Layer(layer, k)));
+        }
+        _rope = new RotaryEmbedding(config, dtype, device);
+    }
+
+    /// <summary>The default compute dtype: bf16 on CUDA, f32 on CPU.</summary>
+    public static ScalarType DefaultDType(Device device) => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <summary>Loads config.json and the safetensors weights of a model directory.</summary>
+    public static TransformerModel Load(string modelDir, Device? device = null, ScalarType? dtype = null)
+    {
+        var config = ModelConfig.Load(modelDir);
+        device ??= TorchRuntime.DefaultDevice;
+        var type = dtype ?? DefaultDType(device);
+        using var reader = CheckpointReader.Open(modelDir);
+        if (config.TieWordEmbeddings is false && !reader.Contains(WeightNames.LmHead))
+            throw new ModelLoadException($"config.json says tie_word_embeddings=false but the checkpoint has no '{WeightNames.LmHead}'.");
+        var named = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (var (name, shape) in WeightNames.Expected(config))
+            {
+                using var cpu = reader.Read(name, shape, type);
+                named[name] = cpu.to(device).detach();
+            }
+        }
+        catch
+        {
+            foreach (var t in named.Values) t.Dispose();
+            throw;
+        }
+        return new TransformerModel(config, named, device, type);
+    }
+
+    /// <summary>Builds a model from tensors already in memory (checked against the config's table).</summary>
+    public static TransformerModel FromTensors(ModelConfig config, IReadOnlyDictionary<string, Tensor> tensors, Device? device = null, ScalarType? dtype = null)
+    {
+        device ??= TorchRuntime.DefaultDevice;
+        var type = dtype ?? DefaultDType(device);
+        var named = new Dictionary<string, Tensor>();
+        foreach (var (name, shape) in WeightNames.Expected(config))
+        {
+            if (!tensors.TryGetValue(name, out var t)) throw new ModelLoadException($"Missing tensor '{name}'.");
+            if (!t.shape.SequenceEqual(shape))
+                throw new ModelLoadException($"Tensor '{name}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}].");
+            named[name] = t.detach().to(type, device).clone();
+        }
+        return new TransformerModel(config, named, device, type);
+    }
+
+    /// <summary>The weights under their Hugging Face names (tied head not repeated).</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedTensors() => _named;
+
+    /// <summary>A cache sized for this model.</summary>
+    public KvCache NewCache(int slots = 1, int length = 64) =>
+        new(Config.NumHiddenLayers, Config.NumKeyValueHeads, Config.HeadDim, DType, Device, slots, length);
+
+    static Tensor RmsNorm(Tensor x, Tensor weight, double eps)
+    {
+        var xf = x.to(ScalarType.Float32);
+        var normed = xf * (xf.pow(2).mean([-1], keepdim: true) + eps).rsqrt();
+        return weight * normed.to(x.dtype);
+    }
+
+    /// <summary>Runs the decoder; returns final-normed hidden states [B, T, hidden]. Appends to the cache if given.</summary>
+    public Tensor Forward(ForwardBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var c = Config;
+        var tokens = batch.Tokens;
+        var b = (int)tokens.shape[0];
+        var t = (int)tokens.shape[1];
+        var valid = batch.ValidLengths ?? Enumerable.Repeat(t, b).ToArray();
+        var cache = batch.Cache;
+        var slots = batch.Slots ?? (cache is null ? [] : throw new ArgumentException("A cache needs slots."));
+        if (cache is not null && slots.Length != b) throw new ArgumentException($"{slots.Length} slots for {b} sequences.");
+        if (valid.Length != b || valid.Any(v => v < 1 || v > t)) throw new ArgumentException("Each valid length must be in 1..T.");
+        if (batch.Prefixes is { } pre && pre.Length != b) throw new ArgumentException($"{pre.Length} prefix lists for {b} sequences.");
+
+        var cached = new int[b];
+        var starts = new long[b];
+        for (var i = 0; i < b; i++)
+        {
+            cached[i] = cache?.LengthOf(slots[i]) ?? 0;
+            var prefixLen = batch.Prefixes?[i] is { } segs ? PrefixSegment.TotalLength(segs) : 0;
+            starts[i] = prefixLen + cached[i];
+            batch.Prefixes?[i]?.ToList().ForEach(s => s.Prefix.CheckCompatible(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim));
+        }
+        var ownLength = cached.Select((n, i) => n + t).Max();
+        cache?.Reserve(ownLength);
+
+        var steps = arange(t, dtype: ScalarType.Int64);
+        var positions = (tensor(starts).unsqueeze(1) + steps.unsqueeze(0)).to(Device);
+        var maxPosition = (int)(starts.Max() + t - 1);
+        if (maxPosition >= c.MaxPositionEmbeddings)
+            throw new ArgumentException($"Position {maxPosition} exceeds the model's context of {c.MaxPositionEmbeddings} tokens.");
+
+        // Own-key mask: key j is visible to query i of sequence b iff j <= cached_b + i and j < cached_b + valid_b.
+        var cachedT = tensor(cached.Select(x => (long)x).ToArray()).view(b, 1, 1);
+        var queryPos = cachedT + steps.view(1, t, 1);
+        var keyPos = arange(ownLength, dtype: ScalarType.Int64).view(1, 1, ownLength);
+        var limit = (cachedT + tensor(valid.Select(x => (long)x).ToArray()).view(b, 1, 1));
+        var notAllowed = (keyPos.gt(queryPos) | keyPos.ge(limit)).view(b, 1, 1, t, ownLength).to(Device);
+
+        Tensor? slotIndex = null, posIndex = null;
+        if (cache is not null && t == 1)
+        {
+            slotIndex = tensor(slots.Select(x => (long)x).ToArray(), device: Device);
+            posIndex = tensor(cached.Select(x => (long)x).ToArray(), device: Device);
+        }
+
+        var hq = c.NumAttentionHeads;
+        var hkv = c.NumKeyValueHeads;
+        var d = c.HeadDim;
+        var g = hq / hkv;
+        var x = _embed.index_select(0, tokens.reshape(-1)).view(b, t, -1);
+        for (var l = 0; l < _layers.Length; l++)
+        {
+            var w = _layers[l];
+            var h = RmsNorm(x, w.InputNorm, c.RmsNormEps);
+            var q = F.linear(h, w.Wq, w.Bq).view(b, t, hq, d);
+            var k = F.linear(h, w.Wk, w.Bk).view(b, t, hkv, d);
+            var v = F.linear(h, w.Wv, w.Bv).view(b, t, hkv, d);
+            if (w.QNorm is not null) q = RmsNorm(q, w.QNorm, c.RmsNormEps);
+            if (w.KNorm is not null) k = RmsNorm(k, w.KNorm, c.RmsNormEps);
+            q = _rope.Apply(q, positions, maxPosition);
+            k = _rope.Apply(k, positions, maxPosition);
+            var kh = k.permute(0, 2, 1, 3); // [B, n_kv, T, D]
+            var vh = v.permute(0, 2, 1, 3);
+            Tensor kOwn = kh, vOwn = vh;
+            if (cache is not null)
+            {
+                cache.Write(l, slots, kh, vh, slotIndex, posIndex);
+                (kOwn, vOwn) = cache.Read(l, slots, ownLength);
+            }
+            var qh = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d); // rows = g*T + i
+            var attn = PrefixAttention.Forward(qh, kOwn, vOwn, notAllowed, g, batch.Prefixes, l);
+            var o = attn.view(b, hkv, g, t, d).permute(0, 3, 1, 2, 4).reshape(b, t, hq * d);
+            x = x + F.linear(o, w.Wo, w.Bo);
+            h = RmsNorm(x, w.PostNorm, c.RmsNormEps);
+            x = x + F.linear(F.silu(F.linear(h, w.Gate)) * F.linear(h, w.Up), w.Down);
+        }
+        cache?.Advance(slots, valid);
+        return RmsNorm(x, _norm, c.RmsNormEps).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Output-head logits in float32 for hidden states [..., hidden].</summary>
+    public Tensor Logits(Tensor hidden) => F.linear(hidden, _lmHead).to(ScalarType.Float32);
+
+    /// <summary>Hidden state of the last valid token of each sequence: [B, hidden].</summary>
+    public static Tensor LastValid(Tensor hidden, int[] validLengths)
+    {
+        using var idx = tensor(validLengths.Select(v => (long)v - 1).ToArray(), device: hidden.device);
+        return hidden[arange(hidden.shape[0], device: hidden.device), idx];
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in _named.Values) t.Dispose();
+        _rope.Dispose();
+    }
+}
