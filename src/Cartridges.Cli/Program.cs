@@ -1,1 +1,8 @@
-return 0;
+// `cartridges`: one executable for model tools, training, serving and benchmarks.
+using System.CommandLine;
+using Cartridges.Cli.Commands;
+
+var root = new RootCommand("Cartridges.Cluster: train small KV caches (cartridges) for long documents and serve them.");
+root.Subcommands.Add(ModelCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
+return await root.Parse(args).InvokeAsync();

@@ -20,6 +20,9 @@ public sealed class DeviceWorker : IDisposable
         _thread.Start();
     }
 
+    /// <summary>Called with any exception that escapes the step function.</summary>
+    public Action<Exception>? StepFailed { get; set; }
+
     /// <summary>True when called from the worker thread itself.</summary>
     public bool IsCurrent => Thread.CurrentThread == _thread;
 
@@ -27,7 +30,17 @@ public sealed class DeviceWorker : IDisposable
     {
         while (!_stopping)
         {
-            var busy = _step?.Invoke() ?? false;
+            bool busy;
+            try
+            {
+                busy = _step?.Invoke() ?? false;
+            }
+            catch (Exception e)
+            {
+                // The step owns its error reporting; a throw here must not kill the device thread.
+                StepFailed?.Invoke(e);
+                busy = false;
+            }
             while (_queue.TryTake(out var work)) work();
             if (!busy && !_stopping)
             {

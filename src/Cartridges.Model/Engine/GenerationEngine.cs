@@ -16,6 +16,8 @@ public sealed class GenerationEngine : IDisposable
     readonly DeviceWorker _worker;
     readonly Queue<(long Ticks, int Tokens)> _recent = new();
     long _nextId, _tokens;
+    readonly long _weightBytes;
+    volatile bool _disposed;
     int _lastBatch;
     volatile EngineStats _stats;
 
@@ -30,8 +32,9 @@ public sealed class GenerationEngine : IDisposable
         _cache = model.NewCache(Math.Min(options.MaxBatch, 8), options.InitialCacheLength);
         _scheduler = new Scheduler(options.MaxBatch, model.Config.MaxPositionEmbeddings);
         _runner = new ModelRunner(model, _cache);
+        _weightBytes = model.WeightBytes;
         _stats = Snapshot();
-        _worker = new DeviceWorker(options.ThreadName, Step);
+        _worker = new DeviceWorker(options.ThreadName, Step) { StepFailed = FailAll };
     }
 
     /// <summary>Loads a model directory on the engine's own device thread.</summary>
@@ -112,6 +115,7 @@ public sealed class GenerationEngine : IDisposable
 
     bool Step()
     {
+        if (_disposed) return false;
         var started = Stopwatch.GetTimestamp();
         var produced = 0;
         foreach (var s in _scheduler.Admit()) produced += Start(s) ? 1 : 0;
@@ -141,6 +145,12 @@ public sealed class GenerationEngine : IDisposable
         return _scheduler.Running.Count > 0 || _scheduler.Waiting > 0;
     }
 
+    void FailAll(Exception e)
+    {
+        foreach (var r in _scheduler.Running.ToArray()) Fail(r, e);
+        Compact();
+    }
+
     /// <summary>Prefills a newly admitted sequence and samples its first token; false if it failed.</summary>
     bool Start(Sequence s)
     {
@@ -155,15 +165,15 @@ public sealed class GenerationEngine : IDisposable
         }
         catch (Exception e)
         {
-            s.Handle.Channel.Writer.TryComplete(e);
-            s.Handle.Source.TrySetException(e);
+            Reject(s, e);
             return false;
         }
         s.PrefixLength = PrefixSegment.TotalLength(s.Segments);
         var context = _model.Config.MaxPositionEmbeddings;
         if (s.PrefixLength + s.Request.Prompt.Count >= context)
         {
-            Fail(s, new ArgumentException(
+            _prefixes.Release(s.Request.PrefixIds);
+            Reject(s, new ArgumentException(
                 $"Prefix ({s.PrefixLength} tokens) plus prompt ({s.Request.Prompt.Count} tokens) exceed the model's context of {context}."));
             return false;
         }
@@ -203,8 +213,12 @@ public sealed class GenerationEngine : IDisposable
 
     void Fail(Sequence s, Exception e)
     {
-        if (!_scheduler.Running.Contains(s) && s.Slot < 0) return;
         Release(s);
+        Reject(s, e);
+    }
+
+    static void Reject(Sequence s, Exception e)
+    {
         s.Handle.Channel.Writer.TryComplete(e);
         s.Handle.Source.TrySetException(e);
     }
@@ -263,15 +277,17 @@ public sealed class GenerationEngine : IDisposable
             var span = Stopwatch.GetElapsedTime(_recent.Peek().Ticks, _recent.Last().Ticks).TotalSeconds;
             if (span > 0) rate = _recent.Skip(1).Sum(r => r.Tokens) / span;
         }
-        return new EngineStats(_model.WeightBytes, _prefixes.Bytes, _cache.Bytes, _prefixes.Count, _scheduler.Running.Count,
+        return new EngineStats(_weightBytes, _prefixes.Bytes, _cache.Bytes, _prefixes.Count, _scheduler.Running.Count,
             _scheduler.Waiting, _lastBatch, _tokens, rate);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_disposed) return;
         _worker.InvokeAsync(() =>
         {
+            _disposed = true;
             foreach (var s in _scheduler.Running.ToArray()) Finish(s, FinishReason.Cancelled);
             foreach (var s in _scheduler.DrainWaiting()) Complete(s, FinishReason.Cancelled);
             _prefixes.Dispose();

@@ -37,7 +37,7 @@ public sealed class KvCache : IDisposable
     {
         var result = new Tensor[_layers];
         for (var i = 0; i < _layers; i++)
-            result[i] = zeros([slots, _kvHeads, length, _headDim], _dtype, _device);
+            result[i] = zeros([slots, _kvHeads, length, _headDim], _dtype, _device).DetachFromDisposeScope();
         return result;
     }
 
@@ -174,8 +174,8 @@ public sealed class KvCache : IDisposable
         for (var l = 0; l < _layers; l++)
         {
             using var scope = NewDisposeScope();
-            keys[l] = _k[l][slot].narrow(1, 0, length).clone().MoveToOuterDisposeScope();
-            values[l] = _v[l][slot].narrow(1, 0, length).clone().MoveToOuterDisposeScope();
+            keys[l] = _k[l][slot].narrow(1, 0, length).clone().DetachFromDisposeScope();
+            values[l] = _v[l][slot].narrow(1, 0, length).clone().DetachFromDisposeScope();
         }
         return new KvPrefix(keys, values);
     }

@@ -21,7 +21,8 @@ public static class PrefixBuilder
             Prefixes = after is null ? null : [after],
         });
         var prefix = cache.ToPrefix(slot, tokens.Count);
-        foreach (var t in prefix.Keys.Concat(prefix.Values)) t.MoveToOuterDisposeScope();
+        // The prefix owns its tensors (disposed with it), independent of the caller's scopes.
+        foreach (var t in prefix.Keys.Concat(prefix.Values)) t.DetachFromDisposeScope();
         return prefix;
     }
 }

@@ -55,7 +55,8 @@ internal sealed class RotaryEmbedding : IDisposable
         var pos = arange(capacity, dtype: ScalarType.Float32).unsqueeze(1);
         var freqs = pos * tensor(_invFreq).unsqueeze(0);
         var emb = cat([freqs, freqs], 1);
-        return (emb.cos().to(_dtype, _device).MoveToOuterDisposeScope(), emb.sin().to(_dtype, _device).MoveToOuterDisposeScope());
+        // Detached: the tables outlive whichever forward pass happened to grow them.
+        return (emb.cos().to(_dtype, _device).DetachFromDisposeScope(), emb.sin().to(_dtype, _device).DetachFromDisposeScope());
     }
 
     void EnsureCapacity(int needed)

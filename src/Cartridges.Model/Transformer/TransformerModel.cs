@@ -67,7 +67,7 @@ public sealed class TransformerModel : IDisposable
             foreach (var (name, shape) in WeightNames.Expected(config))
             {
                 using var cpu = reader.Read(name, shape, type);
-                named[name] = cpu.to(device).detach();
+                named[name] = cpu.to(device).detach().DetachFromDisposeScope();
             }
         }
         catch
@@ -89,7 +89,7 @@ public sealed class TransformerModel : IDisposable
             if (!tensors.TryGetValue(name, out var t)) throw new ModelLoadException($"Missing tensor '{name}'.");
             if (!t.shape.SequenceEqual(shape))
                 throw new ModelLoadException($"Tensor '{name}' has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", shape)}].");
-            named[name] = t.detach().to(type, device).clone();
+            named[name] = t.detach().to(type, device).clone().DetachFromDisposeScope();
         }
         return new TransformerModel(config, named, device, type);
     }

@@ -1,0 +1,187 @@
+// `cartridges model …`: create, inspect and run models in Hugging Face layout.
+using System.CommandLine;
+using System.Text.Json;
+using Cartridges.Model;
+using Cartridges.Model.Chat;
+using Cartridges.Model.Config;
+using Cartridges.Model.Engine;
+using Cartridges.Model.Presets;
+using Cartridges.Model.Tokenization;
+using Cartridges.Model.Transformer;
+using Cartridges.Model.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cartridges.Cli.Commands;
+
+/// <summary>The `model` command group.</summary>
+internal static class ModelCommands
+{
+    static Option<string> ModelOption() => new("--model") { Description = "Model directory (Hugging Face layout) or Hugging Face id", Required = true };
+    static Option<string> DeviceOption() => new("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "auto" };
+
+    public static Command Create()
+    {
+        var cmd = new Command("model", "Create, inspect and run models");
+        cmd.Subcommands.Add(InitRandom());
+        cmd.Subcommands.Add(Logits());
+        cmd.Subcommands.Add(Tokenize());
+        cmd.Subcommands.Add(Generate());
+        cmd.Subcommands.Add(Info());
+        return cmd;
+    }
+
+    static Command InitRandom()
+    {
+        var arch = new Option<string>("--arch") { Description = "llama or qwen3", Required = true };
+        arch.AcceptOnlyFromAmong("llama", "qwen3");
+        var preset = new Option<string>("--preset") { Description = "tiny (d256, 4 layers) or small (d1024, 8 layers)", DefaultValueFactory = _ => "tiny" };
+        preset.AcceptOnlyFromAmong("tiny", "small");
+        var seed = new Option<long>("--seed") { Description = "Random seed of the weights", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "Directory to write", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "Storage dtype of model.safetensors: f32, bf16 or f16", DefaultValueFactory = _ => "f32" };
+        var cmd = new Command("init-random", "Write a complete model directory with seeded random weights and a real GPT-2 vocabulary")
+        {
+            arch, preset, seed, output, dtype,
+        };
+        cmd.SetAction((pr, ct) => CliRunner.Run(() =>
+        {
+            var family = ModelPresets.ParseFamily(pr.GetValue(arch)!);
+            var dir = pr.GetValue(output)!;
+            var config = RandomModelWriter.Create(dir, family, pr.GetValue(preset)!, pr.GetValue(seed), SafeTensorsDType.ParseUser(pr.GetValue(dtype)!));
+            Console.WriteLine($"wrote {config.Architectures[0]} ({pr.GetValue(preset)}) to {Path.GetFullPath(dir)}");
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    static Command Logits()
+    {
+        var model = ModelOption();
+        var ids = new Option<string?>("--token-ids") { Description = "Comma-separated token ids" };
+        var text = new Option<string?>("--text") { Description = "Text to tokenize (no chat template, no BOS)" };
+        var output = new Option<string>("--out") { Description = "safetensors file to write (tensor `logits` [T, V] float32)", Required = true };
+        var device = DeviceOption();
+        var cmd = new Command("logits", "One full forward pass; writes the logits of every position") { model, ids, text, output, device };
+        cmd.Validators.Add(r =>
+        {
+            if ((r.GetValue(ids) is null) == (r.GetValue(text) is null)) r.AddError("Give exactly one of --token-ids or --text.");
+        });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            var dir = await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct);
+            var tokens = pr.GetValue(ids) is { } list ? CliRunner.ParseIds(list) : HfTokenizer.Load(dir).Encode(pr.GetValue(text)!).ToArray();
+            if (tokens.Length == 0) throw new ArgumentException("The input is empty: nothing to score.");
+            using var m = TransformerModel.Load(dir, TorchRuntime.Parse(pr.GetValue(device)));
+            if (tokens.Max() >= m.Config.VocabSize) throw new ArgumentException($"Token id {tokens.Max()} is outside the vocabulary (0..{m.Config.VocabSize - 1}).");
+            if (tokens.Length > m.Config.MaxPositionEmbeddings)
+                throw new ArgumentException($"{tokens.Length} tokens exceed the model's context of {m.Config.MaxPositionEmbeddings}.");
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var hidden = m.Forward(new ForwardBatch { Tokens = tensor(tokens.Select(t => (long)t).ToArray(), device: m.Device).view(1, -1) });
+            var logits = m.Logits(hidden)[0].cpu();
+            SafeTensorsWriter.Write(pr.GetValue(output)!, [new("logits", logits)],
+                new Dictionary<string, string> { ["token_ids"] = string.Join(",", tokens) });
+            Console.WriteLine($"wrote logits [{tokens.Length}, {logits.shape[1]}] to {pr.GetValue(output)}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command Tokenize()
+    {
+        var model = ModelOption();
+        var text = new Option<string?>("--text") { Description = "Text to encode (special tokens written out are recognised)" };
+        var decode = new Option<string?>("--decode") { Description = "Comma-separated ids to decode" };
+        var cmd = new Command("tokenize", "Encode text to ids (JSON array) or decode ids to text") { model, text, decode };
+        cmd.Validators.Add(r =>
+        {
+            if ((r.GetValue(text) is null) == (r.GetValue(decode) is null)) r.AddError("Give exactly one of --text or --decode.");
+        });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            var tok = HfTokenizer.Load(await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct));
+            if (pr.GetValue(text) is { } t) Console.WriteLine(JsonSerializer.Serialize(tok.Encode(t)));
+            else Console.WriteLine(tok.Decode(CliRunner.ParseIds(pr.GetValue(decode)!)));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command Generate()
+    {
+        var model = ModelOption();
+        var prompt = new Option<string>("--prompt") { Description = "The user message", Required = true };
+        var system = new Option<string?>("--system") { Description = "Optional system message" };
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 128 };
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0f, Description = "0 = greedy" };
+        var topP = new Option<float>("--top-p") { DefaultValueFactory = _ => 1f };
+        var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
+        var device = DeviceOption();
+        var cmd = new Command("generate", "Apply the chat template and stream the answer")
+        {
+            model, prompt, system, maxTokens, temperature, topP, topK, seed, device,
+        };
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            var dir = await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct);
+            var tok = HfTokenizer.Load(dir);
+            var config = ModelConfig.Load(dir);
+            var template = ChatTemplate.For(config.Family == ModelFamily.Qwen3 ? "qwen3" : "llama");
+            var messages = new List<ChatMessage>();
+            if (pr.GetValue(system) is { } sys) messages.Add(new ChatMessage("system", sys));
+            var userText = pr.GetValue(prompt)!;
+            if (string.IsNullOrWhiteSpace(userText)) throw new ArgumentException("The prompt is empty.");
+            messages.Add(new ChatMessage("user", userText));
+            var ids = template.Encode(tok, messages, addGenerationPrompt: true);
+            using var engine = await GenerationEngine.LoadAsync(dir, device: pr.GetValue(device));
+            var handle = engine.Submit(new GenerationRequest
+            {
+                Prompt = ids,
+                Sampling = new SamplingParams
+                {
+                    MaxTokens = pr.GetValue(maxTokens),
+                    Temperature = pr.GetValue(temperature),
+                    TopP = pr.GetValue(topP),
+                    TopK = pr.GetValue(topK),
+                    Seed = pr.GetValue(seed),
+                    StopTokens = template.StopTokenIds(tok).ToHashSet(),
+                },
+            }, ct);
+            var decoder = tok.CreateStreamingDecoder(skipSpecial: true);
+            await foreach (var token in handle.StreamAsync(ct)) Console.Write(decoder.Push(token));
+            Console.WriteLine(decoder.Flush());
+            var result = await handle.Completion;
+            Console.Error.WriteLine($"[{result.Tokens.Count} tokens, {result.FinishReason.ToString().ToLowerInvariant()}, " +
+                                    $"{result.Tokens.Count / Math.Max(1e-9, result.Elapsed.TotalSeconds):F1} tok/s]");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command Info()
+    {
+        var model = ModelOption();
+        var cmd = new Command("info", "Print architecture, parameter count and KV bytes per token") { model };
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            var dir = await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct);
+            var c = ModelConfig.Load(dir);
+            using var m = TransformerModel.Load(dir, torch.CPU);
+            var elem = c.TorchDtype is "bfloat16" or "float16" ? 2 : 4;
+            Console.WriteLine($"architecture     {c.Architectures[0]} ({c.Family})");
+            Console.WriteLine($"layers           {c.NumHiddenLayers}");
+            Console.WriteLine($"hidden           {c.HiddenSize} (intermediate {c.IntermediateSize})");
+            Console.WriteLine($"heads            {c.NumAttentionHeads} query / {c.NumKeyValueHeads} key-value, head_dim {c.HeadDim}");
+            Console.WriteLine($"vocab            {c.VocabSize}");
+            Console.WriteLine($"context          {c.MaxPositionEmbeddings} (rope_theta {c.RopeTheta}{(c.RopeScaling is { } rs ? $", {rs.Type} x{rs.Factor}" : "")})");
+            Console.WriteLine($"tied embeddings  {c.TieWordEmbeddings}");
+            Console.WriteLine($"parameters       {m.ParameterCount:N0}");
+            Console.WriteLine($"stored dtype     {c.TorchDtype ?? "unknown"}");
+            Console.WriteLine($"KV bytes/token   {c.KvBytesPerToken(elem):N0} ({(elem == 2 ? "16-bit" : "f32")}); f32: {c.KvBytesPerToken(4):N0}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

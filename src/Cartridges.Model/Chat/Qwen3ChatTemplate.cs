@@ -1,0 +1,26 @@
+// The Qwen3 template (Qwen's tokenizer_config.json chat_template, without tools): `<|im_start|>role\n
+// content<|im_end|>\n` per message. Left out on purpose: the <think> handling (stripping reasoning from earlier
+// assistant turns, and the empty <think></think> block that enable_thinking=false adds to the generation
+// prompt), so callers that want thinking disabled must add it themselves. Qwen has no BOS, so the cartridge
+// variant renders the same text.
+using System.Text;
+
+namespace Cartridges.Model.Chat;
+
+/// <summary>Qwen3 (ChatML) chat format.</summary>
+public sealed class Qwen3ChatTemplate : ChatTemplate
+{
+    /// <summary>&lt;|im_end|&gt; and &lt;|endoftext|&gt;.</summary>
+    public override IReadOnlyList<string> StopTokens { get; } = ["<|im_end|>", "<|endoftext|>"];
+
+    /// <inheritdoc />
+    protected override string RenderCore(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge)
+    {
+        var text = new StringBuilder();
+        foreach (var message in messages)
+            text.Append("<|im_start|>").Append(message.Role).Append('\n').Append(message.Content).Append("<|im_end|>\n");
+        if (addGenerationPrompt)
+            text.Append("<|im_start|>assistant\n");
+        return text.ToString();
+    }
+}

@@ -1,0 +1,164 @@
+using Cartridges.Model.Config;
+using Cartridges.Model.Engine;
+using Cartridges.Model.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cartridges.Model.Tests.Engine;
+
+/// <summary>Continuous batching gives each sequence exactly what it gets alone.</summary>
+public sealed class BatchedGenerationTests(ITestOutputHelper output)
+{
+    static async Task<GenerationEngine> EngineWithPrefixes(ModelFamily family)
+    {
+        var engine = new GenerationEngine(TestModels.Load(family), new EngineOptions { MaxBatch = 16, InitialCacheLength = 32 });
+        await engine.RegisterPrefixFromTokensAsync("a", TestModels.Tokens(30, 100));
+        await engine.RegisterPrefixFromTokensAsync("b", TestModels.Tokens(17, 101));
+        await engine.RegisterPrefixFromTokensAsync("c", TestModels.Tokens(45, 102));
+        return engine;
+    }
+
+    static List<GenerationRequest> MixedRequests()
+    {
+        string[][] prefixes = [[], ["a"], ["b"], ["c"], ["a", "b"], ["c", "a"], ["b"], ["a"], [], ["c"]];
+        var requests = new List<GenerationRequest>();
+        for (var i = 0; i < prefixes.Length; i++)
+        {
+            var sampling = (i % 3) switch
+            {
+                0 => SamplingParams.Greedy(6 + i),
+                1 => new SamplingParams { Temperature = 0.8f, TopP = 0.9f, Seed = (ulong)i, MaxTokens = 9 },
+                _ => new SamplingParams { Temperature = 1.2f, TopK = 20, Seed = (ulong)(100 + i), MaxTokens = 12 - i % 4 },
+            };
+            requests.Add(new GenerationRequest { Prompt = TestModels.Tokens(2 + 3 * i, 200 + i), PrefixIds = prefixes[i], Sampling = sampling });
+        }
+        return requests;
+    }
+
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Qwen3)]
+    public async Task Batched_EqualsOneByOne(ModelFamily family)
+    {
+        using var engine = await EngineWithPrefixes(family);
+        var requests = MixedRequests();
+        var alone = new List<GenerationResult>();
+        foreach (var r in requests) alone.Add(await engine.GenerateAsync(r));
+
+        var together = await Task.WhenAll(requests.Select(r => engine.GenerateAsync(r)));
+        for (var i = 0; i < requests.Count; i++)
+        {
+            output.WriteLine($"seq {i}: {string.Join(",", together[i].Tokens)}");
+            Assert.Equal(alone[i].Tokens, together[i].Tokens);
+            Assert.Equal(alone[i].FinishReason, together[i].FinishReason);
+        }
+        Assert.True(engine.Stats.TokensGenerated > 0);
+    }
+
+    [Fact]
+    public async Task SequencesJoiningAndLeavingBetweenSteps_EqualOneByOne()
+    {
+        using var engine = await EngineWithPrefixes(ModelFamily.Llama);
+        var requests = MixedRequests();
+        var alone = new List<GenerationResult>();
+        foreach (var r in requests) alone.Add(await engine.GenerateAsync(r));
+
+        // Staggered: each new request is submitted after the previous one has produced a token.
+        var handles = new List<GenerationHandle>();
+        foreach (var r in requests)
+        {
+            var h = engine.Submit(r);
+            handles.Add(h);
+            await h.Tokens.WaitToReadAsync();
+        }
+        var results = await Task.WhenAll(handles.Select(h => h.Completion));
+        for (var i = 0; i < requests.Count; i++) Assert.Equal(alone[i].Tokens, results[i].Tokens);
+    }
+
+    [Fact]
+    public async Task SixteenSequencesOnOnePrefix_AddNoPrefixCopies()
+    {
+        using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama), new EngineOptions { MaxBatch = 32, InitialCacheLength = 32 });
+        await engine.RegisterPrefixFromTokensAsync("doc", TestModels.Tokens(400, 300));
+        var before = engine.Stats;
+        var handles = Enumerable.Range(0, 16).Select(i => engine.Submit(new GenerationRequest
+        {
+            Prompt = TestModels.Tokens(4, 400 + i),
+            PrefixIds = ["doc"],
+            Sampling = SamplingParams.Greedy(8),
+        })).ToList();
+        long peakCache = 0, peakPrefix = 0;
+        var maxActive = 0;
+        while (handles.Any(h => !h.Completion.IsCompleted))
+        {
+            var s = engine.Stats;
+            peakCache = Math.Max(peakCache, s.CacheBytes);
+            peakPrefix = Math.Max(peakPrefix, s.PrefixBytes);
+            maxActive = Math.Max(maxActive, s.ActiveSequences);
+            await Task.Delay(1);
+        }
+        await Task.WhenAll(handles.Select(h => h.Completion));
+        var after = engine.Stats;
+        var kvPerToken = engine.Model.Config.KvBytesPerToken(4);
+        output.WriteLine($"prefix bytes {before.PrefixBytes}, peak prefix {peakPrefix}, peak cache {peakCache}, max active {maxActive}, " +
+                         $"16 copies would be {16 * before.PrefixBytes}");
+        Assert.Equal(400 * kvPerToken, before.PrefixBytes);
+        Assert.Equal(before.PrefixBytes, Math.Max(peakPrefix, after.PrefixBytes));
+        // Each sequence caches only its own ~12 tokens: far below even one prefix copy per sequence.
+        Assert.True(after.CacheBytes <= 16 * 32 * kvPerToken, $"cache bytes {after.CacheBytes}");
+        Assert.True(after.CacheBytes < before.PrefixBytes * 2);
+    }
+
+    [Fact]
+    public async Task Streaming_YieldsTheResultTokens_AndCancellationStops()
+    {
+        using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Qwen3));
+        var request = new GenerationRequest { Prompt = TestModels.Tokens(6, 500), Sampling = SamplingParams.Greedy(20) };
+        var handle = engine.Submit(request);
+        var streamed = new List<int>();
+        await foreach (var t in handle.StreamAsync()) streamed.Add(t);
+        var result = await handle.Completion;
+        Assert.Equal(result.Tokens, streamed);
+        Assert.Equal(FinishReason.Length, result.FinishReason);
+        Assert.Equal(20, result.Tokens.Count);
+
+        using var cts = new CancellationTokenSource();
+        var long1 = engine.Submit(request with { Sampling = SamplingParams.Greedy(2000) }, cts.Token);
+        await long1.Tokens.WaitToReadAsync();
+        cts.Cancel();
+        var cancelled = await long1.Completion;
+        Assert.Equal(FinishReason.Cancelled, cancelled.FinishReason);
+        Assert.True(cancelled.Tokens.Count < 2000);
+    }
+
+    [Fact]
+    public async Task StopToken_EndsTheSequence()
+    {
+        using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama));
+        var request = new GenerationRequest { Prompt = TestModels.Tokens(6, 600), Sampling = SamplingParams.Greedy(12) };
+        var free = await engine.GenerateAsync(request);
+        var stopAt = free.Tokens[3];
+        var first = free.Tokens.ToList().IndexOf(stopAt);
+        var stopped = await engine.GenerateAsync(request with { Sampling = SamplingParams.Greedy(12, [stopAt]) });
+        Assert.Equal(FinishReason.Stop, stopped.FinishReason);
+        Assert.Equal(free.Tokens.Take(first + 1), stopped.Tokens);
+    }
+
+    [Fact]
+    public async Task BadRequests_GiveClearErrors()
+    {
+        using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama));
+        var empty = Assert.Throws<ArgumentException>(() => engine.Submit(new GenerationRequest { Prompt = [] }));
+        Assert.Contains("empty", empty.Message);
+        var tooLong = Assert.Throws<ArgumentException>(() => engine.Submit(new GenerationRequest { Prompt = new int[9000] }));
+        Assert.Contains("context", tooLong.Message);
+        var vocab = Assert.Throws<ArgumentException>(() => engine.Submit(new GenerationRequest { Prompt = [1, 999999] }));
+        Assert.Contains("vocabulary", vocab.Message);
+        var temp = Assert.Throws<ArgumentException>(() => engine.Submit(new GenerationRequest { Prompt = [1], Sampling = new SamplingParams { Temperature = -1 } }));
+        Assert.Contains("temperature", temp.Message);
+        var missing = await Assert.ThrowsAsync<KeyNotFoundException>(() => engine.GenerateAsync(new GenerationRequest { Prompt = [1], PrefixIds = ["nope"] }));
+        Assert.Contains("nope", missing.Message);
+        await engine.RegisterPrefixFromTokensAsync("long", TestModels.Tokens(100, 1));
+        var overflow = await Assert.ThrowsAsync<ArgumentException>(() => engine.GenerateAsync(new GenerationRequest { Prompt = new int[8150], PrefixIds = ["long"] }));
+        Assert.Contains("exceed", overflow.Message);
+    }
+}

@@ -1,0 +1,140 @@
+using Cartridges.Model.Config;
+using Cartridges.Model.Tests.Support;
+using Cartridges.Model.Transformer;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Cartridges.Model.Tests.Transformer;
+
+/// <summary>Cached decode, prefixes and composition against the full forward pass.</summary>
+public sealed class CacheEquivalenceTests(ITestOutputHelper output)
+{
+    static Tensor FullLogits(TransformerModel model, int[] tokens, IReadOnlyList<PrefixSegment>? prefix = null) =>
+        model.Logits(model.Forward(new ForwardBatch
+        {
+            Tokens = tensor(tokens.Select(t => (long)t).ToArray()).view(1, -1),
+            Prefixes = prefix is null ? null : [prefix],
+        }))[0];
+
+    /// <summary>Prefill `split` tokens into a cache, then decode the rest one at a time; logits of every position.</summary>
+    static Tensor CachedLogits(TransformerModel model, int[] tokens, int split, IReadOnlyList<PrefixSegment>? prefix = null)
+    {
+        var cache = model.NewCache(2, 16);
+        cache.Allocate();
+        var slot = cache.Allocate(); // slot 1: exercises a non-zero slot
+        var rows = new List<Tensor>();
+        var first = model.Forward(new ForwardBatch
+        {
+            Tokens = tensor(tokens[..split].Select(t => (long)t).ToArray()).view(1, -1),
+            Cache = cache,
+            Slots = [slot],
+            Prefixes = prefix is null ? null : [prefix],
+        });
+        rows.Add(model.Logits(first)[0]);
+        for (var i = split; i < tokens.Length; i++)
+        {
+            var h = model.Forward(new ForwardBatch
+            {
+                Tokens = tensor(new long[] { tokens[i] }).view(1, 1),
+                Cache = cache,
+                Slots = [slot],
+                Prefixes = prefix is null ? null : [prefix],
+            });
+            rows.Add(model.Logits(h)[0]);
+        }
+        return cat(rows, 0);
+    }
+
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Qwen3)]
+    public void CachedDecode_EqualsFullForward(ModelFamily family)
+    {
+        using var model = TestModels.Load(family);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var tokens = TestModels.Tokens(40, 1);
+        var full = FullLogits(model, tokens);
+        var cached = CachedLogits(model, tokens, 7);
+        var diff = (full - cached).abs().max().item<float>();
+        output.WriteLine($"{family}: max |Δ| cached vs full = {diff:E2}");
+        Assert.True(diff <= 1e-4, $"max |Δ| = {diff}");
+        Assert.Equal(full.argmax(-1).data<long>().ToArray(), cached.argmax(-1).data<long>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Qwen3)]
+    public void CachedDecode_WithPrefix_EqualsFullForwardWithPrefix(ModelFamily family)
+    {
+        using var model = TestModels.Load(family);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var prefix = PrefixBuilder.FromTokens(model, TestModels.Tokens(24, 2));
+        PrefixSegment[] segments = [new(prefix, 0)];
+        var tokens = TestModels.Tokens(30, 3);
+        var full = FullLogits(model, tokens, segments);
+        var cached = CachedLogits(model, tokens, 5, segments);
+        var diff = (full - cached).abs().max().item<float>();
+        output.WriteLine($"{family}: max |Δ| cached vs full with prefix = {diff:E2}");
+        Assert.True(diff <= 1e-4, $"max |Δ| = {diff}");
+    }
+
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Qwen3)]
+    public void PrefixOfFirstKTokens_ReproducesInContextLogits(ModelFamily family)
+    {
+        using var model = TestModels.Load(family);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var tokens = TestModels.Tokens(48, 4);
+        const int K = 20;
+        var inContext = FullLogits(model, tokens).narrow(0, K, tokens.Length - K);
+        using var prefix = PrefixBuilder.FromTokens(model, tokens[..K]);
+        Assert.Equal(K, prefix.Length);
+        var withPrefix = FullLogits(model, tokens[K..], [new PrefixSegment(prefix, 0)]);
+        var diff = (inContext - withPrefix).abs().max().item<float>();
+        output.WriteLine($"{family}: max |Δ| prefix(first {K}) vs in context = {diff:E2}");
+        Assert.True(diff <= 1e-4, $"max |Δ| = {diff}");
+        Assert.Equal(inContext.argmax(-1).data<long>().ToArray(), withPrefix.argmax(-1).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Composition_EqualsExplicitConcatenation_WithLaterSinksDropped()
+    {
+        using var model = TestModels.Load(ModelFamily.Llama);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var a = PrefixBuilder.FromTokens(model, TestModels.Tokens(12, 5));
+        using var b = PrefixBuilder.FromTokens(model, TestModels.Tokens(9, 6));
+        var composed = PrefixSegment.Compose([a, b]);
+        Assert.Equal(12 + 8, PrefixSegment.TotalLength(composed));
+        // The same keys copied into one tensor: A ++ B[1:], no re-rotation.
+        using var joined = new KvPrefix(
+            a.Keys.Zip(b.Keys, (x, y) => cat([x, y.narrow(1, 1, 8)], 1)).ToArray(),
+            a.Values.Zip(b.Values, (x, y) => cat([x, y.narrow(1, 1, 8)], 1)).ToArray());
+        var tokens = TestModels.Tokens(10, 7);
+        var viaSegments = FullLogits(model, tokens, composed);
+        var viaCopy = FullLogits(model, tokens, [new PrefixSegment(joined, 0)]);
+        var diff = (viaSegments - viaCopy).abs().max().item<float>();
+        Assert.True(diff <= 1e-5, $"max |Δ| = {diff}");
+    }
+
+    [Fact]
+    public void PaddedBatch_EqualsEachSequenceAlone()
+    {
+        using var model = TestModels.Load(ModelFamily.Qwen3);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var prefix = PrefixBuilder.FromTokens(model, TestModels.Tokens(16, 8));
+        int[][] seqs = [TestModels.Tokens(5, 9), TestModels.Tokens(11, 10), TestModels.Tokens(8, 11)];
+        var logits = Cartridges.Model.Scoring.SequenceScorer.Logits(model, seqs, [new PrefixSegment(prefix, 0)]);
+        for (var i = 0; i < seqs.Length; i++)
+        {
+            var alone = FullLogits(model, seqs[i], [new PrefixSegment(prefix, 0)]);
+            var diff = (logits[i].narrow(0, 0, seqs[i].Length) - alone).abs().max().item<float>();
+            Assert.True(diff <= 1e-4, $"sequence {i}: max |Δ| = {diff}");
+        }
+    }
+}
