@@ -4,7 +4,6 @@
 // lets the loader accept it. patchelf cannot set this flag, hence this small ELF edit.
 // Idempotent, and a no-op where the system libstdc++ already provides the version.
 using System;
-using System;
 using System.IO;
 using System.Text;
 using Microsoft.Build.Framework;

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace Cartridges.Model.Tests.Support;
+
+/// <summary>Runs the built `cartridges` executable as a separate process, as a user would.</summary>
+public static class CliProcess
+{
+    static readonly Lazy<string> Dll = new(() =>
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = dir.Parent!.Name; // bin/<Configuration>/net10.0/
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cartridges.Cluster.sln"))) dir = dir.Parent;
+        if (dir is null) throw new InvalidOperationException("Repository root not found above the test binaries.");
+        var dll = Path.Combine(dir.FullName, "src", "Cartridges.Cli", "bin", configuration, "net10.0", "cartridges.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the CLI first.", dll);
+    });
+
+    /// <summary>Runs `cartridges args…`; returns exit code, stdout and stderr.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll.Value);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CARTRIDGES_DEVICE"] = "cpu";
+        psi.Environment["HF_HUB_OFFLINE"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+}
