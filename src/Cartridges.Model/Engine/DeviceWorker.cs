@@ -1,90 +1,99 @@
 // One dedicated thread per device owns every tensor: TorchSharp dispose scopes and no_grad are per-thread,
-// and an await inside a scope would resume elsewhere. Callers post work and await the result.
+// and an await inside a scope would resume elsewhere. Callers post work and await the result; engines on
+// the same device register their step functions here, so they share the device instead of fighting over it.
 using System.Collections.Concurrent;
+using TorchSharp;
 
 namespace Cartridges.Model.Engine;
 
-/// <summary>A thread that runs submitted work items one at a time, plus an idle-loop hook for batching.</summary>
-public sealed class DeviceWorker : IDisposable
+/// <summary>The process-wide thread of one device: runs posted work items and the registered engines' steps.</summary>
+public sealed class DeviceWorker
 {
+    static readonly ConcurrentDictionary<string, DeviceWorker> Workers = new();
+
     readonly BlockingCollection<Action> _queue = new();
     readonly Thread _thread;
-    readonly Func<bool>? _step;
-    volatile bool _stopping;
+    readonly object _gate = new();
+    (Func<bool> Step, Action<Exception> OnError)[] _steps = [];
 
-    /// <summary>Starts the thread. `step` runs between work items and returns true while it has more to do.</summary>
-    public DeviceWorker(string name, Func<bool>? step = null)
+    DeviceWorker(string name)
     {
-        _step = step;
         _thread = new Thread(Loop) { IsBackground = true, Name = name };
         _thread.Start();
     }
 
-    /// <summary>Called with any exception that escapes the step function.</summary>
-    public Action<Exception>? StepFailed { get; set; }
+    /// <summary>The worker of a device (created on first use, lives as long as the process).</summary>
+    public static DeviceWorker For(torch.Device device) =>
+        Workers.GetOrAdd(device.ToString(), key => new DeviceWorker($"cartridges-device-{key}"));
 
     /// <summary>True when called from the worker thread itself.</summary>
     public bool IsCurrent => Thread.CurrentThread == _thread;
 
+    /// <summary>
+    /// Registers a step run between work items while it returns true (more to do). Exceptions escaping the
+    /// step go to onError, never to the thread. Dispose the result to unregister.
+    /// </summary>
+    public IDisposable AddStep(Func<bool> step, Action<Exception> onError)
+    {
+        var entry = (step, onError);
+        lock (_gate) _steps = [.. _steps, entry];
+        Wake();
+        return new Registration(() =>
+        {
+            lock (_gate) _steps = _steps.Where(s => s != entry).ToArray();
+        });
+    }
+
+    sealed class Registration(Action remove) : IDisposable
+    {
+        int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) remove();
+        }
+    }
+
     void Loop()
     {
-        while (!_stopping)
+        while (true)
         {
-            bool busy;
-            try
-            {
-                busy = _step?.Invoke() ?? false;
-            }
-            catch (Exception e)
-            {
-                // The step owns its error reporting; a throw here must not kill the device thread.
-                StepFailed?.Invoke(e);
-                busy = false;
-            }
-            while (_queue.TryTake(out var work)) work();
-            if (!busy && !_stopping)
+            var busy = false;
+            foreach (var (step, onError) in _steps)
             {
                 try
                 {
-                    if (_queue.TryTake(out var next, Timeout.Infinite)) next();
+                    busy |= step();
                 }
-                catch (InvalidOperationException)
+                catch (Exception e)
                 {
-                    return; // completed for adding: shutting down
+                    onError(e);
                 }
             }
+            while (_queue.TryTake(out var work)) work();
+            if (!busy) _queue.Take()();
         }
     }
 
     /// <summary>Wakes the loop (e.g. after new sequences were queued).</summary>
-    public void Wake()
-    {
-        if (!_queue.IsAddingCompleted) _queue.TryAdd(static () => { });
-    }
+    public void Wake() => _queue.Add(static () => { });
 
     /// <summary>Runs a function on the worker thread.</summary>
     public Task<T> InvokeAsync<T>(Func<T> work)
     {
         if (IsCurrent) return Task.FromResult(work());
         var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        try
+        _queue.Add(() =>
         {
-            _queue.Add(() =>
+            try
             {
-                try
-                {
-                    tcs.SetResult(work());
-                }
-                catch (Exception e)
-                {
-                    tcs.SetException(e);
-                }
-            });
-        }
-        catch (InvalidOperationException)
-        {
-            throw new ObjectDisposedException(nameof(DeviceWorker), "The device worker has stopped.");
-        }
+                tcs.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                tcs.SetException(e);
+            }
+        });
         return tcs.Task;
     }
 
@@ -94,14 +103,4 @@ public sealed class DeviceWorker : IDisposable
         work();
         return true;
     });
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_stopping) return;
-        _stopping = true;
-        _queue.CompleteAdding();
-        if (!IsCurrent) _thread.Join();
-        _queue.Dispose();
-    }
 }

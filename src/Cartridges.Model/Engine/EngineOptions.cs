@@ -8,9 +8,6 @@ public sealed record EngineOptions
 
     /// <summary>Initial KV cache length per slot (grows on demand).</summary>
     public int InitialCacheLength { get; init; } = 256;
-
-    /// <summary>Name of the device thread (shows in debuggers and dumps).</summary>
-    public string ThreadName { get; init; } = "cartridges-device";
 }
 
 /// <summary>A snapshot of the engine's load and memory.</summary>

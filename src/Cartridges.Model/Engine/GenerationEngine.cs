@@ -1,5 +1,9 @@
 // Continuous batching: each step starts waiting sequences (prefill) and decodes one token for every running
 // one; sequences join and leave between steps. All tensor work happens on the DeviceWorker thread.
+// A sequence's tokens do not depend on its batch-mates: greedy output equals generating it alone. Sampled
+// output is reproducible per seed; against a single-row run it can differ only where BLAS's batched and
+// single-row kernels round a logit differently (~1e-6) and the draw sits on that boundary, which matters only
+// for near-flat distributions over thousands of tokens (no top-k).
 using System.Diagnostics;
 using Cartridges.Model.Transformer;
 
@@ -14,6 +18,7 @@ public sealed class GenerationEngine : IDisposable
     readonly ModelRunner _runner;
     readonly PrefixRegistry _prefixes = new();
     readonly DeviceWorker _worker;
+    readonly IDisposable _stepRegistration;
     readonly Queue<(long Ticks, int Tokens)> _recent = new();
     long _nextId, _tokens;
     readonly long _weightBytes;
@@ -34,14 +39,15 @@ public sealed class GenerationEngine : IDisposable
         _runner = new ModelRunner(model, _cache);
         _weightBytes = model.WeightBytes;
         _stats = Snapshot();
-        _worker = new DeviceWorker(options.ThreadName, Step) { StepFailed = FailAll };
+        _worker = DeviceWorker.For(model.Device);
+        _stepRegistration = _worker.AddStep(Step, FailAll);
     }
 
-    /// <summary>Loads a model directory on the engine's own device thread.</summary>
+    /// <summary>Loads a model directory on its device's thread.</summary>
     public static async Task<GenerationEngine> LoadAsync(string modelDir, EngineOptions? options = null, string? device = null)
     {
-        using var loader = new DeviceWorker("cartridges-load");
-        var model = await loader.InvokeAsync(() => TransformerModel.Load(modelDir, TorchRuntime.Parse(device)));
+        var target = TorchRuntime.Parse(device);
+        var model = await DeviceWorker.For(target).InvokeAsync(() => TransformerModel.Load(modelDir, target));
         return new GenerationEngine(model, options);
     }
 
@@ -126,8 +132,8 @@ public sealed class GenerationEngine : IDisposable
             try
             {
                 var rows = _runner.Decode(running.Select(r => r.Slot).ToArray(), running.Select(r => r.Generated[^1]).ToArray(),
-                    running.Select(r => r.Segments).ToArray());
-                for (var i = 0; i < running.Length; i++) Emit(running[i], running[i].Sampler.Next(rows[i]));
+                    running.Select(r => r.Segments).ToArray(), running.Select(r => !r.Sampler.IsGreedy).ToArray());
+                for (var i = 0; i < running.Length; i++) Emit(running[i], Choose(running[i], rows, i));
                 produced += running.Length;
                 _lastBatch = running.Length;
             }
@@ -181,8 +187,8 @@ public sealed class GenerationEngine : IDisposable
         _scheduler.Start(s);
         try
         {
-            var logits = _runner.Prefill(s.Slot, s.Request.Prompt, s.Segments);
-            Emit(s, s.Sampler.Next(logits));
+            var rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Segments, !s.Sampler.IsGreedy);
+            Emit(s, Choose(s, rows, 0));
         }
         catch (Exception e)
         {
@@ -197,6 +203,8 @@ public sealed class GenerationEngine : IDisposable
         }
         return true;
     }
+
+    static int Choose(Sequence s, RowLogits rows, int i) => s.Sampler.IsGreedy ? (int)rows.ArgMax[i] : s.Sampler.Next(rows.Rows[i]!);
 
     static void Emit(Sequence s, int token)
     {
@@ -294,6 +302,6 @@ public sealed class GenerationEngine : IDisposable
             _cache.Dispose();
             _model.Dispose();
         }).Wait();
-        _worker.Dispose();
+        _stepRegistration.Dispose();
     }
 }

@@ -1,14 +1,18 @@
 // The only engine code that touches tensors: prefill one sequence, decode one token for a batch.
+// Greedy rows are resolved with an on-device arg-max; only sampled rows travel to managed memory.
 using Cartridges.Model.Transformer;
 using static TorchSharp.torch;
 
 namespace Cartridges.Model.Engine;
 
-/// <summary>Runs the model for the engine on the device thread; returns float32 logits rows as arrays.</summary>
+/// <summary>Next-token choices of one model call: arg-max per row, and full logits for rows that sample.</summary>
+internal readonly record struct RowLogits(long[] ArgMax, float[]?[] Rows);
+
+/// <summary>Runs the model for the engine on the device thread.</summary>
 internal sealed class ModelRunner(TransformerModel model, KvCache cache)
 {
-    /// <summary>Feeds a sequence's whole prompt; returns the logits of its last position.</summary>
-    public float[] Prefill(int slot, IReadOnlyList<int> prompt, PrefixSegment[] segments)
+    /// <summary>Feeds a sequence's whole prompt; returns the choice data of its last position.</summary>
+    public RowLogits Prefill(int slot, IReadOnlyList<int> prompt, PrefixSegment[] segments, bool needRow)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -21,11 +25,11 @@ internal sealed class ModelRunner(TransformerModel model, KvCache cache)
             Prefixes = [segments],
         });
         var last = hidden.narrow(1, prompt.Count - 1, 1).reshape(1, -1);
-        return model.Logits(last).cpu().data<float>().ToArray();
+        return Rows(model.Logits(last), [needRow]);
     }
 
-    /// <summary>Feeds one token per sequence (slots in ascending order); returns one logits row each.</summary>
-    public float[][] Decode(int[] slots, int[] lastTokens, PrefixSegment[][] segments)
+    /// <summary>Feeds one token per sequence (slots in ascending order); returns one row of choice data each.</summary>
+    public RowLogits Decode(int[] slots, int[] lastTokens, PrefixSegment[][] segments, bool[] needRows)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -37,11 +41,17 @@ internal sealed class ModelRunner(TransformerModel model, KvCache cache)
             Slots = slots,
             Prefixes = segments.Select(s => (IReadOnlyList<PrefixSegment>)s).ToArray(),
         });
-        var logits = model.Logits(hidden.reshape(slots.Length, -1)).cpu();
-        var flat = logits.data<float>().ToArray();
-        var vocab = (int)logits.shape[1];
-        var rows = new float[slots.Length][];
-        for (var i = 0; i < rows.Length; i++) rows[i] = flat.AsSpan(i * vocab, vocab).ToArray();
-        return rows;
+        return Rows(model.Logits(hidden.reshape(slots.Length, -1)), needRows);
+    }
+
+    static RowLogits Rows(Tensor logits, bool[] needRows)
+    {
+        var argmax = logits.argmax(-1).cpu().data<long>().ToArray();
+        var rows = new float[]?[needRows.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (needRows[i]) rows[i] = logits[i].cpu().data<float>().ToArray();
+        }
+        return new RowLogits(argmax, rows);
     }
 }

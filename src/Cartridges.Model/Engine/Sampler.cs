@@ -15,6 +15,9 @@ public sealed class Sampler
         _state = p.Seed ^ 0x9E3779B97F4A7C15UL;
     }
 
+    /// <summary>True when the choice is the arg-max (temperature 0), so no logits need to leave the device.</summary>
+    public bool IsGreedy => _p.Temperature == 0;
+
     /// <summary>splitmix64: a tiny, well-mixed generator whose sequence never changes across .NET versions.</summary>
     double NextUniform()
     {

@@ -180,6 +180,23 @@ public sealed class KvCache : IDisposable
         return new KvPrefix(keys, values);
     }
 
+    /// <summary>Used slots and their lengths, for invariant checks.</summary>
+    public IEnumerable<int> UsedSlots => Enumerable.Range(0, SlotCapacity).Where(s => _used[s]);
+
+    /// <summary>Throws if the bookkeeping is inconsistent (tests call this after every operation).</summary>
+    public void CheckInvariants()
+    {
+        for (var s = 0; s < SlotCapacity; s++)
+        {
+            if (_lengths[s] < 0 || _lengths[s] > LengthCapacity) throw new InvalidOperationException($"Slot {s} length {_lengths[s]} outside 0..{LengthCapacity}.");
+            if (!_used[s] && _lengths[s] != 0) throw new InvalidOperationException($"Free slot {s} has length {_lengths[s]}.");
+        }
+        foreach (var t in _k.Concat(_v))
+        {
+            if (t.shape[0] != SlotCapacity || t.shape[2] != LengthCapacity) throw new InvalidOperationException("Buffer shape differs from the recorded capacity.");
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

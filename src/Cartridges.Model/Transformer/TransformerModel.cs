@@ -162,11 +162,13 @@ public sealed class TransformerModel : IDisposable
         var x = _embed.index_select(0, tokens.reshape(-1)).view(b, t, -1);
         for (var l = 0; l < _layers.Length; l++)
         {
+            // A scope per layer frees its temporaries (attention scores above all) before the next layer.
+            using var layerScope = NewDisposeScope();
             var w = _layers[l];
             var h = RmsNorm(x, w.InputNorm, c.RmsNormEps);
-            var q = F.linear(h, w.Wq, w.Bq).view(b, t, hq, d);
-            var k = F.linear(h, w.Wk, w.Bk).view(b, t, hkv, d);
-            var v = F.linear(h, w.Wv, w.Bv).view(b, t, hkv, d);
+            var q = Linear(h, w.Wq, w.Bq).view(b, t, hq, d);
+            var k = Linear(h, w.Wk, w.Bk).view(b, t, hkv, d);
+            var v = Linear(h, w.Wv, w.Bv).view(b, t, hkv, d);
             if (w.QNorm is not null) q = RmsNorm(q, w.QNorm, c.RmsNormEps);
             if (w.KNorm is not null) k = RmsNorm(k, w.KNorm, c.RmsNormEps);
             q = _rope.Apply(q, positions, maxPosition);
@@ -180,18 +182,34 @@ public sealed class TransformerModel : IDisposable
                 (kOwn, vOwn) = cache.Read(l, slots, ownLength);
             }
             var qh = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d); // rows = g*T + i
-            var attn = PrefixAttention.Forward(qh, kOwn, vOwn, notAllowed, g, batch.Prefixes, l);
+            var attn = PrefixAttention.Forward(qh, kOwn, vOwn, notAllowed, g, causal: cache is null, batch.Prefixes, l);
             var o = attn.view(b, hkv, g, t, d).permute(0, 3, 1, 2, 4).reshape(b, t, hq * d);
-            x = x + F.linear(o, w.Wo, w.Bo);
+            x = x + Linear(o, w.Wo, w.Bo);
             h = RmsNorm(x, w.PostNorm, c.RmsNormEps);
-            x = x + F.linear(F.silu(F.linear(h, w.Gate)) * F.linear(h, w.Up), w.Down);
+            x = (x + Linear(F.silu(Linear(h, w.Gate)) * Linear(h, w.Up), w.Down)).MoveToOuterDisposeScope();
         }
         cache?.Advance(slots, valid);
         return RmsNorm(x, _norm, c.RmsNormEps).MoveToOuterDisposeScope();
     }
 
     /// <summary>Output-head logits in float32 for hidden states [..., hidden].</summary>
-    public Tensor Logits(Tensor hidden) => F.linear(hidden, _lmHead).to(ScalarType.Float32);
+    public Tensor Logits(Tensor hidden) => Linear(hidden, _lmHead).to(ScalarType.Float32);
+
+    /// <summary>
+    /// x @ wᵀ (+ b). For a few rows (batched decode) on the CPU, BLAS streams the weight far better as
+    /// w @ xᵀ (measured 1.4-1.9x on the small preset's shapes at 8 rows); otherwise the usual linear.
+    /// </summary>
+    static Tensor Linear(Tensor x, Tensor w, Tensor? b = null)
+    {
+        var rows = x.NumberOfElements / x.shape[^1];
+        if (rows < 2 || rows > 64 || x.device_type != DeviceType.CPU) return F.linear(x, w, b);
+        var flat = x.reshape(rows, x.shape[^1]);
+        var y = mm(w, flat.t()).t();
+        if (b is not null) y = y + b;
+        var shape = x.shape.ToArray();
+        shape[^1] = w.shape[0];
+        return y.reshape(shape);
+    }
 
     /// <summary>Hidden state of the last valid token of each sequence: [B, hidden].</summary>
     public static Tensor LastValid(Tensor hidden, int[] validLengths)
