@@ -22,6 +22,7 @@ public sealed class GenerationEngine : IDisposable
     readonly Queue<(long Ticks, int Tokens)> _recent = new();
     long _nextId, _tokens;
     readonly long _weightBytes;
+    readonly int _initialSlots, _initialLength;
     volatile bool _disposed;
     int _lastBatch;
     volatile EngineStats _stats;
@@ -34,7 +35,8 @@ public sealed class GenerationEngine : IDisposable
     {
         options ??= new EngineOptions();
         _model = model;
-        _cache = model.NewCache(Math.Min(options.MaxBatch, 8), options.InitialCacheLength);
+        (_initialSlots, _initialLength) = (Math.Min(options.MaxBatch, 8), options.InitialCacheLength);
+        _cache = model.NewCache(_initialSlots, _initialLength);
         _scheduler = new Scheduler(options.MaxBatch, model.Config.MaxPositionEmbeddings);
         _runner = new ModelRunner(model, _cache);
         _weightBytes = model.WeightBytes;
@@ -146,6 +148,11 @@ public sealed class GenerationEngine : IDisposable
                 if (_scheduler.StopReason(r) is { } reason) Finish(r, reason);
             }
             Compact();
+        }
+        if (_scheduler.Running.Count == 0 && _scheduler.Waiting == 0)
+        {
+            // One long prompt grows every slot's capacity (one contiguous buffer); give it back when idle.
+            _cache.Shrink(_initialSlots, _initialLength);
         }
         Record(started, produced);
         return _scheduler.Running.Count > 0 || _scheduler.Waiting > 0;

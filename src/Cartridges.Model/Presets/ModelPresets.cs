@@ -17,43 +17,39 @@ public static class ModelPresets
             "small" => (1024, 8, 16, 4, 2816),
             _ => throw new ArgumentException($"Unknown preset '{preset}'; use tiny or small."),
         };
+        var shared = new ModelConfig
+        {
+            VocabSize = TokenizerFiles.VocabSizeFor(FlavorOf(family)),
+            HiddenSize = hidden,
+            IntermediateSize = intermediate,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = heads,
+            NumKeyValueHeadsRaw = kvHeads,
+            HeadDimRaw = hidden / heads,
+            MaxPositionEmbeddings = 8192,
+            TorchDtype = "float32",
+        };
         return family switch
         {
-            ModelFamily.Llama => new ModelConfig
+            // Llama-3.2 style: llama3 RoPE scaling and tied embeddings.
+            ModelFamily.Llama => shared with
             {
                 Architectures = ["LlamaForCausalLM"],
                 ModelType = "llama",
-                VocabSize = TokenizerFiles.VocabSizeFor(TokenizerFlavor.Llama3),
-                HiddenSize = hidden,
-                IntermediateSize = intermediate,
-                NumHiddenLayers = layers,
-                NumAttentionHeads = heads,
-                NumKeyValueHeadsRaw = kvHeads,
-                HeadDimRaw = hidden / heads,
-                MaxPositionEmbeddings = 8192,
                 RopeTheta = 500000.0,
                 RopeScaling = new RopeScaling { RopeType = "llama3", Factor = 32, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 8192 },
                 RmsNormEps = 1e-5,
                 TieWordEmbeddings = true,
-                TorchDtype = "float32",
             },
-            ModelFamily.Qwen3 => new ModelConfig
+            // Qwen3 decouples head_dim from hidden/heads; doubling it exercises that path. Untied head.
+            ModelFamily.Qwen3 => shared with
             {
                 Architectures = ["Qwen3ForCausalLM"],
                 ModelType = "qwen3",
-                VocabSize = TokenizerFiles.VocabSizeFor(TokenizerFlavor.Qwen3),
-                HiddenSize = hidden,
-                IntermediateSize = intermediate,
-                NumHiddenLayers = layers,
-                NumAttentionHeads = heads,
-                NumKeyValueHeadsRaw = kvHeads,
-                // Qwen3 decouples head_dim from hidden/heads; doubling it exercises that path.
                 HeadDimRaw = 2 * hidden / heads,
-                MaxPositionEmbeddings = 8192,
                 RopeTheta = 1000000.0,
                 RmsNormEps = 1e-6,
                 TieWordEmbeddings = false,
-                TorchDtype = "float32",
             },
             _ => throw new ArgumentException($"Unsupported family {family}."),
         };

@@ -92,6 +92,20 @@ public sealed class KvCache : IDisposable
         Free(from);
     }
 
+    /// <summary>Returns the buffers to the given size; only while no slot is in use (e.g. an idle engine after a long prompt).</summary>
+    public void Shrink(int slots, int length)
+    {
+        if (_used.Any(u => u)) throw new InvalidOperationException("Cannot shrink a KV cache while slots are in use.");
+        if (slots >= SlotCapacity && length >= LengthCapacity) return;
+        foreach (var t in _k.Concat(_v)) t.Dispose();
+        SlotCapacity = Math.Max(1, slots);
+        LengthCapacity = Math.Max(16, length);
+        _k = Alloc(SlotCapacity, LengthCapacity);
+        _v = Alloc(SlotCapacity, LengthCapacity);
+        _lengths = new int[SlotCapacity];
+        _used = new bool[SlotCapacity];
+    }
+
     /// <summary>Drops the last tokens of a slot (they will be overwritten).</summary>
     public void Truncate(int slot, int length) => _lengths[slot] = Math.Min(_lengths[slot], length);
 
