@@ -19,6 +19,11 @@ internal static class ModelCommands
 {
     static Option<string> ModelOption() => new("--model") { Description = "Model directory (Hugging Face layout) or Hugging Face id", Required = true };
     static Option<string> DeviceOption() => new("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "auto" };
+    static Option<string[]> CartridgeOption() => new("--cartridge")
+    {
+        Description = "Cartridge file to use as the KV prefix; repeat to compose several (in order)",
+        DefaultValueFactory = _ => [],
+    };
 
     public static Command Create()
     {
@@ -62,7 +67,8 @@ internal static class ModelCommands
         var text = new Option<string?>("--text") { Description = "Text to tokenize (no chat template, no BOS)" };
         var output = new Option<string>("--out") { Description = "safetensors file to write (tensor `logits` [T, V] float32)", Required = true };
         var device = DeviceOption();
-        var cmd = new Command("logits", "One full forward pass; writes the logits of every position") { model, ids, text, output, device };
+        var cartridges = CartridgeOption();
+        var cmd = new Command("logits", "One full forward pass; writes the logits of every position") { model, ids, text, output, device, cartridges };
         cmd.Validators.Add(r =>
         {
             if ((r.GetValue(ids) is null) == (r.GetValue(text) is null)) r.AddError("Give exactly one of --token-ids or --text.");
@@ -76,9 +82,19 @@ internal static class ModelCommands
             if (tokens.Max() >= m.Config.VocabSize) throw new ArgumentException($"Token id {tokens.Max()} is outside the vocabulary (0..{m.Config.VocabSize - 1}).");
             if (tokens.Length > m.Config.MaxPositionEmbeddings)
                 throw new ArgumentException($"{tokens.Length} tokens exceed the model's context of {m.Config.MaxPositionEmbeddings}.");
+            var prefixes = CartridgeLoader.LoadPrefixes(pr.GetValue(cartridges)!, m);
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var hidden = m.Forward(new ForwardBatch { Tokens = tensor(tokens.Select(t => (long)t).ToArray(), device: m.Device).view(1, -1) });
+            var segments = prefixes.Length == 0 ? null : PrefixSegment.Compose(prefixes);
+            var prefixLength = segments is null ? 0 : PrefixSegment.TotalLength(segments);
+            if (prefixLength + tokens.Length > m.Config.MaxPositionEmbeddings)
+                throw new ArgumentException($"Cartridges ({prefixLength} tokens) plus input ({tokens.Length}) exceed the model's context of {m.Config.MaxPositionEmbeddings}.");
+            var hidden = m.Forward(new ForwardBatch
+            {
+                Tokens = tensor(tokens.Select(t => (long)t).ToArray(), device: m.Device).view(1, -1),
+                Prefixes = segments is null ? null : [segments],
+            });
+            foreach (var p in prefixes) p.Dispose();
             var logits = m.Logits(hidden)[0].cpu();
             SafeTensorsWriter.Write(pr.GetValue(output)!, [new("logits", logits)],
                 new Dictionary<string, string> { ["token_ids"] = string.Join(",", tokens) });
@@ -119,9 +135,10 @@ internal static class ModelCommands
         var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL };
         var device = DeviceOption();
+        var cartridges = CartridgeOption();
         var cmd = new Command("generate", "Apply the chat template and stream the answer")
         {
-            model, prompt, system, maxTokens, temperature, topP, topK, seed, device,
+            model, prompt, system, maxTokens, temperature, topP, topK, seed, device, cartridges,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -134,11 +151,15 @@ internal static class ModelCommands
             var userText = pr.GetValue(prompt)!;
             if (string.IsNullOrWhiteSpace(userText)) throw new ArgumentException("The prompt is empty.");
             messages.Add(new ChatMessage("user", userText));
-            var ids = template.Encode(tok, messages, addGenerationPrompt: true);
+            var cartridgeFiles = pr.GetValue(cartridges)!;
+            // With a cartridge, BOS and the system header live in the cartridge: use the cartridge template variant.
+            var ids = template.Encode(tok, messages, addGenerationPrompt: true, forCartridge: cartridgeFiles.Length > 0);
             using var engine = await GenerationEngine.LoadAsync(dir, device: pr.GetValue(device));
+            foreach (var file in cartridgeFiles) await engine.RegisterPrefixAsync(file, m => CartridgeLoader.LoadPrefixes([file], m)[0]);
             var handle = engine.Submit(new GenerationRequest
             {
                 Prompt = ids,
+                PrefixIds = cartridgeFiles,
                 Sampling = new SamplingParams
                 {
                     MaxTokens = pr.GetValue(maxTokens),
