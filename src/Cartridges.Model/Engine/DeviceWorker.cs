@@ -70,7 +70,13 @@ public sealed class DeviceWorker
                     onError(e);
                 }
             }
-            while (_queue.TryTake(out var work)) work();
+            // A work item may submit sequences (and its wake-up is drained right here), so running any work
+            // counts as busy: the steps get another look before the thread blocks.
+            while (_queue.TryTake(out var work))
+            {
+                work();
+                busy = true;
+            }
             if (!busy) _queue.Take()();
         }
     }
