@@ -25,12 +25,15 @@ public sealed class KvCache : IDisposable
     public KvCache(int layers, int kvHeads, int headDim, ScalarType dtype, Device device, int slots = 1, int length = 64)
     {
         (_layers, _kvHeads, _headDim, _dtype, _device) = (layers, kvHeads, headDim, dtype, device);
+        (_k, _v, _lengths, _used) = Empty(slots, length);
+    }
+
+    /// <summary>Fresh, all-free buffers of the given size (sets the capacities).</summary>
+    (Tensor[] K, Tensor[] V, int[] Lengths, bool[] Used) Empty(int slots, int length)
+    {
         SlotCapacity = Math.Max(1, slots);
         LengthCapacity = Math.Max(16, length);
-        _k = Alloc(SlotCapacity, LengthCapacity);
-        _v = Alloc(SlotCapacity, LengthCapacity);
-        _lengths = new int[SlotCapacity];
-        _used = new bool[SlotCapacity];
+        return (Alloc(SlotCapacity, LengthCapacity), Alloc(SlotCapacity, LengthCapacity), new int[SlotCapacity], new bool[SlotCapacity]);
     }
 
     Tensor[] Alloc(int slots, int length)
@@ -98,12 +101,7 @@ public sealed class KvCache : IDisposable
         if (_used.Any(u => u)) throw new InvalidOperationException("Cannot shrink a KV cache while slots are in use.");
         if (slots >= SlotCapacity && length >= LengthCapacity) return;
         foreach (var t in _k.Concat(_v)) t.Dispose();
-        SlotCapacity = Math.Max(1, slots);
-        LengthCapacity = Math.Max(16, length);
-        _k = Alloc(SlotCapacity, LengthCapacity);
-        _v = Alloc(SlotCapacity, LengthCapacity);
-        _lengths = new int[SlotCapacity];
-        _used = new bool[SlotCapacity];
+        (_k, _v, _lengths, _used) = Empty(slots, length);
     }
 
     /// <summary>Drops the last tokens of a slot (they will be overwritten).</summary>
