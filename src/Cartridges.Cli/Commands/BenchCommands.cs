@@ -14,6 +14,7 @@ internal static class BenchCommands
     {
         var cmd = new Command("bench", "Benchmarks that print figures");
         cmd.Subcommands.Add(ModelBench());
+        cmd.Subcommands.Add(TrainBench.Create());
         return cmd;
     }
 
@@ -93,7 +94,8 @@ internal static class BenchCommands
         return (seconds * 1000 / steps, batch * steps / seconds);
     }
 
-    static long PeakRssBytes()
+    /// <summary>Peak resident set size of this process (VmHWM), or the working set where /proc is absent.</summary>
+    public static long PeakRssBytes()
     {
         const string Key = "VmHWM:";
         if (!File.Exists("/proc/self/status")) return Environment.WorkingSet;
