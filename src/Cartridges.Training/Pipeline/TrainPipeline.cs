@@ -57,7 +57,11 @@ public static class TrainPipeline
         IProgress<Phase>? progress = null, CancellationToken ct = default)
     {
         var model = engine.Model;
-        var initTokens = CartridgeInitializer.InitTokens(tokenizer, model.Config, options.Init == "text" ? options.InitText ?? "" : options.Corpus, options.Tokens);
+        // The truncation baseline is always the corpus's first p tokens; the init is the same unless asked otherwise.
+        var truncationTokens = CartridgeInitializer.InitTokens(tokenizer, model.Config, options.Corpus, options.Tokens);
+        var initTokens = options.Init == "text"
+            ? CartridgeInitializer.InitTokens(tokenizer, model.Config, options.InitText ?? "", options.Tokens)
+            : truncationTokens;
 
         var clock = Stopwatch.StartNew();
         var synth = await SynthesisRunner.RunAsync(engine, tokenizer, options.Corpus, options.Synthesis, options.DataDirectory,
@@ -99,7 +103,7 @@ public static class TrainPipeline
         var scores = await engine.RunAsync(m =>
         {
             using var trained = cartridge.ToServingPrefix();
-            using var truncation = PrefixBuilder.FromTokens(m, CartridgeInitializer.InitTokens(tokenizer, m.Config, options.Corpus, options.Tokens));
+            using var truncation = PrefixBuilder.FromTokens(m, truncationTokens);
             var longest = data.Eval.Max(e => e.Tokens.Length);
             using var icl = corpusIds.Count + longest <= m.Config.MaxPositionEmbeddings ? PrefixBuilder.FromTokens(m, corpusIds) : null;
             EvalScore S(KvPrefix p) => DistillationEvaluator.Score(m, data.Eval, [new PrefixSegment(p, 0)]);

@@ -21,7 +21,6 @@ public sealed class SelfStudySynthesizer
     readonly ChatTemplate _template;
     readonly int[] _stopTokens;
     readonly TokenChunker _chunker;
-    static readonly TimeSpan WakeInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Tokenizes the corpus and checks that the longest conversation fits the model's context.</summary>
     /// <exception cref="InvalidDataException">The corpus is empty.</exception>
@@ -182,12 +181,7 @@ public sealed class SelfStudySynthesizer
             PrefixIds = share ? [prefixId] : [],
             Sampling = sampling(i),
         }, ct)).ToArray());
-        var all = Task.WhenAll(handles.Select(h => h.Completion));
-        // DeviceWorker can miss the wake-up of a submission made from inside a work item (it drains the wake
-        // before blocking without re-running the engine step); a periodic nudge from outside unblocks it.
-        var worker = DeviceWorker.For(_engine.Model.Device);
-        while (await Task.WhenAny(all, Task.Delay(WakeInterval, CancellationToken.None)) != all) worker.Wake();
-        var results = await all;
+        var results = await Task.WhenAll(handles.Select(h => h.Completion));
         ct.ThrowIfCancellationRequested();
         return results;
     }
