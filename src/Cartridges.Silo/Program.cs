@@ -1,0 +1,5 @@
+// The silo host entry point.
+var builder = WebApplication.CreateBuilder(args);
+var app = builder.Build();
+app.MapGet("/health", () => "ok");
+app.Run();
