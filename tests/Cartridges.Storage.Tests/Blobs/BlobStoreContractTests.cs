@@ -1,0 +1,198 @@
+// The IBlobStore contract, run against each implementation (FileBlobStore, PostgresBlobStore).
+using System.Security.Cryptography;
+using Cartridges.Storage.Blobs;
+
+namespace Cartridges.Storage.Tests.Blobs;
+
+public abstract class BlobStoreContractTests : IAsyncLifetime
+{
+    protected string WorkDir { get; } = Path.Combine(Path.GetTempPath(), $"cartridges-blobtest-{Guid.NewGuid():N}");
+
+    protected IBlobStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(WorkDir);
+        Store = await CreateStoreAsync();
+    }
+
+    public virtual Task DisposeAsync()
+    {
+        (Store as IDisposable)?.Dispose();
+        Directory.Delete(WorkDir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    protected abstract Task<IBlobStore> CreateStoreAsync();
+
+    /// <summary>Changes one stored byte of the blob behind the store's back.</summary>
+    protected abstract Task CorruptAsync(string sha256);
+
+    /// <summary>How many copies of the blob's bytes the store holds.</summary>
+    protected abstract Task<int> CountCopiesAsync(string sha256);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1000)]
+    [InlineData(9 * 1024 * 1024 + 17)] // over two 4 MiB chunks
+    public async Task PutThenRead_RoundTrips(int length)
+    {
+        var data = RandomBytes(length);
+
+        var blob = await Store.PutAsync(new MemoryStream(data));
+
+        Assert.Equal(new BlobRef(Hex(data), length), blob);
+        Assert.True(await Store.ExistsAsync(blob.Sha256));
+        Assert.Equal(data, await Store.ReadAllAsync(blob.Sha256));
+        var file = Path.Combine(WorkDir, "out.bin");
+        await Store.ReadToFileAsync(blob.Sha256, file);
+        Assert.Equal(data, await File.ReadAllBytesAsync(file));
+    }
+
+    [Fact]
+    public async Task Put_NonSeekableStream_RoundTrips()
+    {
+        var data = RandomBytes(300_000);
+
+        var blob = await Store.PutAsync(new NonSeekableStream(data));
+
+        Assert.Equal(Hex(data), blob.Sha256);
+        Assert.Equal(data, await Store.ReadAllAsync(blob.Sha256));
+    }
+
+    [Fact]
+    public async Task PutFile_RoundTrips()
+    {
+        var data = RandomBytes(50_000);
+        var source = Path.Combine(WorkDir, "in.bin");
+        await File.WriteAllBytesAsync(source, data);
+
+        var blob = await Store.PutFileAsync(source);
+
+        Assert.Equal(new BlobRef(Hex(data), data.Length), blob);
+        Assert.Equal(data, await Store.ReadAllAsync(blob.Sha256));
+    }
+
+    [Fact]
+    public async Task Put_SameBytesTwice_SameRefStoredOnce()
+    {
+        var data = RandomBytes(10_000);
+
+        var first = await Store.PutAsync(new MemoryStream(data));
+        var second = await Store.PutAsync(new MemoryStream(data));
+
+        Assert.Equal(first, second);
+        Assert.Equal(1, await CountCopiesAsync(first.Sha256));
+    }
+
+    [Fact]
+    public async Task Read_CorruptedBytes_ThrowsBlobCorrupt()
+    {
+        var blob = await Store.PutAsync(new MemoryStream(RandomBytes(5000)));
+        await CorruptAsync(blob.Sha256);
+
+        var e = await Assert.ThrowsAsync<BlobCorruptException>(() => Store.ReadAllAsync(blob.Sha256));
+
+        Assert.Equal(blob.Sha256, e.Sha256);
+        Assert.Contains(blob.Sha256, e.Message);
+    }
+
+    [Fact]
+    public async Task ReadToFile_Corrupted_LeavesNoPartialFile()
+    {
+        var blob = await Store.PutAsync(new MemoryStream(RandomBytes(5000)));
+        await CorruptAsync(blob.Sha256);
+        var outDir = Path.Combine(WorkDir, "out");
+        Directory.CreateDirectory(outDir);
+        var target = Path.Combine(outDir, "blob.bin");
+
+        await Assert.ThrowsAsync<BlobCorruptException>(() => Store.ReadToFileAsync(blob.Sha256, target));
+
+        Assert.Empty(Directory.GetFileSystemEntries(outDir));
+    }
+
+    [Fact]
+    public async Task ReadToFile_Corrupted_KeepsThePreviousFile()
+    {
+        var blob = await Store.PutAsync(new MemoryStream(RandomBytes(5000)));
+        await CorruptAsync(blob.Sha256);
+        var target = Path.Combine(WorkDir, "previous.bin");
+        await File.WriteAllTextAsync(target, "previous");
+
+        await Assert.ThrowsAsync<BlobCorruptException>(() => Store.ReadToFileAsync(blob.Sha256, target));
+
+        Assert.Equal("previous", await File.ReadAllTextAsync(target));
+    }
+
+    [Fact]
+    public async Task Read_Missing_ThrowsBlobNotFound()
+    {
+        var missing = Hex(RandomBytes(8));
+
+        var e = await Assert.ThrowsAsync<BlobNotFoundException>(() => Store.ReadAllAsync(missing));
+        await Assert.ThrowsAsync<BlobNotFoundException>(() => Store.ReadToFileAsync(missing, Path.Combine(WorkDir, "x")));
+
+        Assert.Equal(missing, e.Sha256);
+        Assert.Contains(missing, e.Message);
+        Assert.False(await Store.ExistsAsync(missing));
+        Assert.False(File.Exists(Path.Combine(WorkDir, "x")));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("abc")]
+    [InlineData("../../../../etc/passwd")]
+    [InlineData("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")] // uppercase
+    [InlineData("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g")]
+    public async Task MalformedHash_ThrowsArgumentException(string hash)
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => Store.ReadAllAsync(hash));
+        Assert.Contains("SHA-256", e.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.ExistsAsync(hash));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.DeleteAsync(hash));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.ReadToFileAsync(hash, Path.Combine(WorkDir, "y")));
+    }
+
+    [Fact]
+    public async Task Delete_RemovesOnce()
+    {
+        var blob = await Store.PutAsync(new MemoryStream(RandomBytes(100)));
+
+        Assert.True(await Store.DeleteAsync(blob.Sha256));
+        Assert.False(await Store.DeleteAsync(blob.Sha256));
+        Assert.False(await Store.ExistsAsync(blob.Sha256));
+        await Assert.ThrowsAsync<BlobNotFoundException>(() => Store.ReadAllAsync(blob.Sha256));
+    }
+
+    [Fact]
+    public async Task ConcurrentPuts_OfSameBytes_AllSucceed()
+    {
+        var data = RandomBytes(200_000);
+
+        var refs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Store.PutAsync(new MemoryStream(data)))));
+
+        Assert.Single(refs.Distinct());
+        Assert.Equal(data, await Store.ReadAllAsync(refs[0].Sha256));
+    }
+
+    protected static byte[] RandomBytes(int length)
+    {
+        var data = new byte[length];
+        Random.Shared.NextBytes(data);
+        return data;
+    }
+
+    protected static string Hex(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
+
+    private sealed class NonSeekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+    }
+}
