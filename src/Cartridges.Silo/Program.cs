@@ -1,5 +1,10 @@
-// The silo host entry point.
+// The silo host: one ASP.NET process = Orleans silo + dashboard (/dashboard) + health endpoints.
+// Configuration: appsettings.json, then environment (e.g. Cartridges__Profile=Postgres,
+// ConnectionStrings__Postgres=..., Orleans__Metadata__gpu=true, Cartridges__Models__default=/models/x).
+using Cartridges.Silo.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddCartridgesSilo();
 var app = builder.Build();
-app.MapGet("/health", () => "ok");
+app.MapCartridgesEndpoints();
 app.Run();

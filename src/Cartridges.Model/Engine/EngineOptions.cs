@@ -22,6 +22,15 @@ public sealed record EngineStats(
     long TokensGenerated,
     double TokensPerSecond)
 {
+    /// <summary>Largest decode batch (sequences in one step) since the engine started.</summary>
+    public int MaxBatchSize { get; init; }
+
+    /// <summary>Decode steps run since the engine started.</summary>
+    public long DecodeSteps { get; init; }
+
+    /// <summary>Mean sequences per decode step since the engine started.</summary>
+    public double MeanBatchSize { get; init; }
+
     /// <summary>All resident tensor bytes the engine holds.</summary>
     public long ResidentBytes => WeightBytes + PrefixBytes + CacheBytes;
 }

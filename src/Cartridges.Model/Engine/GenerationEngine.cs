@@ -25,6 +25,9 @@ public sealed class GenerationEngine : IDisposable
     readonly int _initialSlots, _initialLength;
     volatile bool _disposed;
     int _lastBatch;
+    int _maxBatch;
+    long _decodeSteps;
+    long _decodeRows;
     volatile EngineStats _stats;
 
     /// <summary>The model (touch its tensors only through RunAsync).</summary>
@@ -138,6 +141,9 @@ public sealed class GenerationEngine : IDisposable
                 for (var i = 0; i < running.Length; i++) Emit(running[i], Choose(running[i], rows, i));
                 produced += running.Length;
                 _lastBatch = running.Length;
+                _maxBatch = Math.Max(_maxBatch, running.Length);
+                _decodeSteps++;
+                _decodeRows += running.Length;
             }
             catch (Exception e)
             {
@@ -293,7 +299,12 @@ public sealed class GenerationEngine : IDisposable
             if (span > 0) rate = _recent.Skip(1).Sum(r => r.Tokens) / span;
         }
         return new EngineStats(_weightBytes, _prefixes.Bytes, _cache.Bytes, _prefixes.Count, _scheduler.Running.Count,
-            _scheduler.Waiting, _lastBatch, _tokens, rate);
+            _scheduler.Waiting, _lastBatch, _tokens, rate)
+        {
+            MaxBatchSize = _maxBatch,
+            DecodeSteps = _decodeSteps,
+            MeanBatchSize = _decodeSteps == 0 ? 0 : (double)_decodeRows / _decodeSteps,
+        };
     }
 
     /// <inheritdoc />

@@ -56,18 +56,13 @@ public static class SynthesisRunner
                 continue;
             }
 
-            var examples = new List<TrainingExample>(shards[s].Conversations);
-            var shardSeed = SeedStreams.Derive(options.Seed, (ulong)s);
-            for (var b = 0; examples.Count < shards[s].Conversations; b++)
+            var examples = await SynthesizeExamplesAsync(synthesizer, options, s, shards[s].Conversations, (size, generatedTokens) =>
             {
-                var size = Math.Min(options.SelfStudy.ConversationsPerChunk, shards[s].Conversations - examples.Count);
-                var batch = await synthesizer.SynthesizeBatchAsync(size, SeedStreams.Derive(shardSeed, (ulong)b), ct);
-                examples.AddRange(batch.Conversations.Select(c => c.Example));
-                tokens += batch.GeneratedTokens;
+                tokens += generatedTokens;
                 conversationsDone += size;
                 conversationsGenerated += size;
                 progress?.Report(Snapshot());
-            }
+            }, ct);
             shards[s] = shards[s] with { Sha256 = WriteVerified(path, options.SelfStudy.TopK, examples) };
             generated++;
             done++;
@@ -77,6 +72,49 @@ public static class SynthesisRunner
         var complete = manifest with { Complete = true, Shards = shards };
         complete.Save(outDir);
         return new SynthesisResult(complete, generated, skipped, Snapshot());
+    }
+
+    /// <summary>
+    /// Synthesizes shard `shard` of the dataset `options` describes and returns its encoded bytes (the same bytes
+    /// <see cref="RunAsync"/> writes for that shard: each shard's seed depends only on the base seed and its index),
+    /// so shards can be produced on different machines and assembled later with <see cref="Plan"/>.
+    /// </summary>
+    public static async Task<(byte[] Bytes, long GeneratedTokens)> SynthesizeShardAsync(GenerationEngine engine, HfTokenizer tokenizer,
+        string corpusText, SynthesisOptions options, int shard, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        options.Validate();
+        if (shard < 0 || shard >= options.ShardCount) throw new ArgumentOutOfRangeException(nameof(shard), $"Shard {shard} is outside 0..{options.ShardCount - 1}.");
+        var synthesizer = new SelfStudySynthesizer(engine, tokenizer, corpusText, options.SelfStudy);
+        var conversations = Math.Min(options.ConversationsPerShard, options.Conversations - shard * options.ConversationsPerShard);
+        long tokens = 0;
+        var examples = await SynthesizeExamplesAsync(synthesizer, options, shard, conversations, (_, t) => tokens += t, ct);
+        var bytes = ShardWriter.Encode(options.SelfStudy.TopK, examples);
+        var back = ShardReader.Decode(bytes, $"shard {shard}");
+        if (back.Examples.Count != examples.Count) throw new IOException($"Shard {shard}: the encoded shard decodes to {back.Examples.Count} conversations, not {examples.Count}.");
+        return (bytes, tokens);
+    }
+
+    /// <summary>The manifest of the dataset `options` describes for this model and corpus (shard hashes unset, not complete).</summary>
+    public static DatasetManifest Plan(GenerationEngine engine, HfTokenizer tokenizer, string corpusText, SynthesisOptions options)
+    {
+        options.Validate();
+        return Plan(engine, new SelfStudySynthesizer(engine, tokenizer, corpusText, options.SelfStudy), options);
+    }
+
+    static async Task<List<TrainingExample>> SynthesizeExamplesAsync(SelfStudySynthesizer synthesizer, SynthesisOptions options, int shard,
+        int conversations, Action<int, long> onBatch, CancellationToken ct)
+    {
+        var examples = new List<TrainingExample>(conversations);
+        var shardSeed = SeedStreams.Derive(options.Seed, (ulong)shard);
+        for (var b = 0; examples.Count < conversations; b++)
+        {
+            var size = Math.Min(options.SelfStudy.ConversationsPerChunk, conversations - examples.Count);
+            var batch = await synthesizer.SynthesizeBatchAsync(size, SeedStreams.Derive(shardSeed, (ulong)b), ct);
+            examples.AddRange(batch.Conversations.Select(c => c.Example));
+            onBatch(size, batch.GeneratedTokens);
+        }
+        return examples;
     }
 
     static DatasetManifest Plan(GenerationEngine engine, SelfStudySynthesizer synthesizer, SynthesisOptions options)

@@ -1,0 +1,76 @@
+namespace Cartridges.Abstractions;
+
+/// <summary>Decoding settings of one question.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AskOptions
+{
+    /// <summary>Most tokens to generate.</summary>
+    [Id(0)] public int MaxTokens { get; init; } = 256;
+
+    /// <summary>Sampling temperature (0 = greedy).</summary>
+    [Id(1)] public float Temperature { get; init; }
+
+    /// <summary>Nucleus sampling mass.</summary>
+    [Id(2)] public float TopP { get; init; } = 1f;
+
+    /// <summary>Sampling seed (same seed, same answer).</summary>
+    [Id(3)] public ulong Seed { get; init; }
+
+    /// <summary>Strings that end the answer (not included).</summary>
+    [Id(4)] public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Other cartridges (keys tenant/name) composed after this one, in order.</summary>
+    [Id(5)] public IReadOnlyList<string> ComposeWith { get; init; } = [];
+
+    /// <summary>If the cartridge is not Serving yet, wait up to this long instead of failing at once.</summary>
+    [Id(6)] public TimeSpan? WaitForServing { get; init; }
+
+    /// <summary>Optional system message placed before the question.</summary>
+    [Id(7)] public string? System { get; init; }
+}
+
+/// <summary>The answer to one question, with token counts and timings.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CartridgeAnswer
+{
+    /// <summary>The generated text.</summary>
+    [Id(0)] public string Text { get; init; } = "";
+
+    /// <summary>The generated token ids.</summary>
+    [Id(1)] public IReadOnlyList<int> TokenIds { get; init; } = [];
+
+    /// <summary>Prompt tokens (the question turn; cartridge tokens are not counted).</summary>
+    [Id(2)] public int PromptTokens { get; init; }
+
+    /// <summary>Generated tokens.</summary>
+    [Id(3)] public int CompletionTokens { get; init; }
+
+    /// <summary>Cartridge (prefix) tokens the question was answered with.</summary>
+    [Id(4)] public int CartridgeTokens { get; init; }
+
+    /// <summary>"stop" (end of turn or a stop string) or "length".</summary>
+    [Id(5)] public string FinishReason { get; init; } = "stop";
+
+    /// <summary>Time from submission to the first generated token.</summary>
+    [Id(6)] public TimeSpan TimeToFirstToken { get; init; }
+
+    /// <summary>Time from submission to the last token.</summary>
+    [Id(7)] public TimeSpan Total { get; init; }
+
+    /// <summary>The silo that decoded the answer.</summary>
+    [Id(8)] public string? Silo { get; init; }
+}
+
+/// <summary>One streamed piece of an answer: new text and the token it came from; the last piece carries the totals.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AnswerChunk
+{
+    /// <summary>Text decoded from this token (may be empty while a multi-byte character is incomplete).</summary>
+    [Id(0)] public string Text { get; init; } = "";
+
+    /// <summary>The token id (-1 on the final summary chunk).</summary>
+    [Id(1)] public int TokenId { get; init; } = -1;
+
+    /// <summary>The whole answer, set only on the final chunk.</summary>
+    [Id(2)] public CartridgeAnswer? Final { get; init; }
+}

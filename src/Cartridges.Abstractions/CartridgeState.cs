@@ -1,0 +1,18 @@
+namespace Cartridges.Abstractions;
+
+/// <summary>Where a cartridge is in its lifecycle: Untrained → Generating → Training → Serving, or Failed / Deleted.</summary>
+public enum CartridgeState
+{
+    /// <summary>No cartridge by this key exists (never created, or deleted).</summary>
+    None = 0,
+    /// <summary>Created: spec and corpus stored, nothing computed yet.</summary>
+    Untrained = 1,
+    /// <summary>Self-study conversations are being synthesized (fanned out over GPU silos).</summary>
+    Generating = 2,
+    /// <summary>Context distillation is running on the cartridge's silo.</summary>
+    Training = 3,
+    /// <summary>Trained tensors are stored; questions are answered.</summary>
+    Serving = 4,
+    /// <summary>A phase failed; see the error. <c>StartAsync</c> retries from the last durable point.</summary>
+    Failed = 5,
+}

@@ -1,0 +1,32 @@
+using Orleans.Concurrency;
+
+namespace Cartridges.Abstractions;
+
+/// <summary>One cartridge (key <c>tenant/name</c>): its definition, lifecycle, and questions answered from it.</summary>
+public interface ICartridgeGrain : IGrainWithStringKey
+{
+    /// <summary>Defines the cartridge. Idempotent for the same spec; a different spec for an existing cartridge is a conflict.</summary>
+    Task<CartridgeStatus> CreateAsync(CartridgeSpec spec);
+
+    /// <summary>Starts (or retries) generating → training → serving in the background and returns at once.</summary>
+    Task<CartridgeStatus> StartAsync();
+
+    /// <summary>The current status; never waits for long work.</summary>
+    [AlwaysInterleave]
+    Task<CartridgeStatus> GetStatusAsync();
+
+    /// <summary>Answers a question with this cartridge (and any composed ones) as the KV prefix.</summary>
+    [AlwaysInterleave, ResponseTimeout("00:10:00")]
+    Task<CartridgeAnswer> AskAsync(string question, AskOptions? options = null);
+
+    /// <summary>Answers token by token.</summary>
+    [AlwaysInterleave]
+    IAsyncEnumerable<AnswerChunk> AskStreamAsync(string question, AskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the cartridge, its blobs and resident tensors. Refused while generating or training.</summary>
+    Task DeleteAsync();
+
+    /// <summary>The content hash of the trained cartridge file (for composition on other silos); throws unless Serving.</summary>
+    [AlwaysInterleave]
+    Task<string> GetServingBlobAsync();
+}

@@ -1,0 +1,153 @@
+// One per silo (DI singleton). Grains never touch tensors: they ask this host for the silo's engine of a base model
+// and submit work to it, so every request on the silo, whatever its cartridge, lands in the same decode batches.
+// Cartridge tensors are registered once per content hash and shared by every request and every grain using them.
+using System.Collections.Concurrent;
+using Cartridges.Grains.Hosting;
+using Cartridges.Model.Engine;
+using Cartridges.Model.Hub;
+using Cartridges.Model.Tokenization;
+using Cartridges.Storage;
+using Cartridges.Storage.Blobs;
+using Cartridges.Training.Cartridges;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cartridges.Grains.Engines;
+
+/// <summary>Owns this silo's model engines and the cartridge tensors registered with them.</summary>
+public sealed class SiloEngineHost : IDisposable
+{
+    readonly CartridgesOptions _options;
+    readonly ILogger<SiloEngineHost> _log;
+    readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _models = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<(string Model, string Blob), Lazy<Task<long>>> _cartridges = new();
+    readonly CancellationTokenSource _stopping = new();
+    int _disposed;
+
+    /// <summary>Creates the host; nothing is loaded until first use.</summary>
+    public SiloEngineHost(IOptions<CartridgesOptions> options, ILogger<SiloEngineHost> log)
+    {
+        _options = options.Value;
+        _log = log;
+    }
+
+    /// <summary>Cancelled when the silo shuts down: long work (synthesis, training) stops between steps.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>The silo's options.</summary>
+    public CartridgesOptions Options => _options;
+
+    /// <summary>The engine of a base model on this silo, loading it on first use.</summary>
+    public Task<LoadedModel> GetAsync(string modelName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var name = _options.CanonicalModelName(modelName);
+        var location = _options.ResolveModel(modelName);
+        var lazy = _models.GetOrAdd(name, n => new Lazy<Task<LoadedModel>>(() => LoadAsync(n, location)));
+        return Retry(lazy, () => _models.TryRemove(new(name, lazy)));
+    }
+
+    /// <summary>Models already loaded (or loading) on this silo.</summary>
+    public IEnumerable<LoadedModel> Loaded =>
+        _models.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result);
+
+    /// <summary>Registers a cartridge file from the blob store with a model's engine once; returns its resident bytes.</summary>
+    public Task<long> EnsureCartridgeAsync(LoadedModel model, string blob, IBlobStore blobs)
+    {
+        var key = (model.Name, blob);
+        var lazy = _cartridges.GetOrAdd(key, k => new Lazy<Task<long>>(() => RegisterAsync(model, blob, blobs)));
+        return Retry(lazy, () => _cartridges.TryRemove(new(key, lazy)));
+    }
+
+    /// <summary>The engine prefix id of a cartridge blob.</summary>
+    public static string PrefixId(string blob) => "cartridge:" + blob;
+
+    /// <summary>Drops a cartridge's tensors (running sequences keep them until they finish).</summary>
+    public async Task ReleaseCartridgeAsync(string modelName, string blob)
+    {
+        var name = _options.CanonicalModelName(modelName);
+        if (!_cartridges.TryRemove((name, blob), out _)) return;
+        if (_models.TryGetValue(name, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            await lazy.Value.Result.Engine.UnregisterPrefixAsync(PrefixId(blob));
+    }
+
+    /// <summary>Bytes of cartridge tensors registered for a blob on this silo (0 when not resident).</summary>
+    public long ResidentBytes(string modelName, string? blob) =>
+        blob is not null && _cartridges.TryGetValue((_options.CanonicalModelName(modelName), blob), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully
+            ? lazy.Value.Result
+            : 0;
+
+    /// <summary>All tensor bytes held by this silo's engines (weights, cartridges, KV caches).</summary>
+    public long TotalResidentBytes => Loaded.Sum(m => m.Engine.Stats.ResidentBytes);
+
+    /// <summary>A per-silo scratch directory for work in progress (durable copies live in the blob store).</summary>
+    public string WorkDirectory(string siloName, params string[] parts)
+    {
+        var dir = Path.Combine([_options.WorkDirectory, Safe(siloName), .. parts.Select(Safe)]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    static string Safe(string part) => string.Concat(part.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')).TrimStart('.');
+
+    async Task<LoadedModel> LoadAsync(string name, string location)
+    {
+        _log.LogInformation("Loading base model {Model} from {Location}", name, location);
+        var dir = await ModelLocator.ResolveAsync(location, ct: _stopping.Token);
+        var tokenizer = HfTokenizer.Load(dir);
+        var engine = await GenerationEngine.LoadAsync(dir, new EngineOptions { MaxBatch = _options.MaxBatch }, _options.Device);
+        _log.LogInformation("Base model {Model} loaded: {Bytes} weight bytes", name, engine.Stats.WeightBytes);
+        return new LoadedModel(name, dir, engine, tokenizer);
+    }
+
+    static async Task<long> RegisterAsync(LoadedModel model, string blob, IBlobStore blobs)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"cartridge-{blob}-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            await blobs.ReadToFileAsync(blob, file);
+            long bytes = 0;
+            await model.Engine.RegisterPrefixAsync(PrefixId(blob), m =>
+            {
+                var (cartridge, _) = CartridgeFile.Load(file, m.Config, m.DType, m.Device);
+                using (cartridge)
+                {
+                    var prefix = cartridge.ToServingPrefix();
+                    bytes = prefix.Bytes;
+                    return prefix;
+                }
+            });
+            return bytes;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    // A failed load is not cached: the next caller tries again (the model dir may have been fixed, the blob store back).
+    static async Task<T> Retry<T>(Lazy<Task<T>> lazy, Action forget)
+    {
+        try
+        {
+            return await lazy.Value;
+        }
+        catch
+        {
+            forget();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping.Cancel();
+        foreach (var lazy in _models.Values)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Engine.Dispose();
+        }
+        _stopping.Dispose();
+    }
+}

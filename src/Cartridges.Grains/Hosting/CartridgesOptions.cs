@@ -1,0 +1,46 @@
+// Bound from the "Cartridges" configuration section (appsettings or CARTRIDGES__* environment variables).
+namespace Cartridges.Grains.Hosting;
+
+/// <summary>Per-silo settings: which base models it can run, where it keeps scratch files, what accelerator it has.</summary>
+public sealed class CartridgesOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Cartridges";
+
+    /// <summary>Base model name → model directory or Hugging Face id.</summary>
+    public Dictionary<string, string> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The model used when a spec says "default".</summary>
+    public string DefaultModel { get; set; } = "default";
+
+    /// <summary>Local scratch directory (datasets and checkpoints being worked on; the durable copies are blobs).</summary>
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "cartridges-work");
+
+    /// <summary>Torch device for engines on this silo (cpu, cuda, cuda:N, auto).</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Most sequences an engine decodes together.</summary>
+    public int MaxBatch { get; set; } = 64;
+
+    /// <summary>Period of the reminder that resumes interrupted generating/training after a crash.</summary>
+    public TimeSpan ResumeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often placement statistics are refreshed from the accelerator silos.</summary>
+    public TimeSpan StatsRefresh { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Resolves a spec's base model name to a directory or hub id; throws a clear error for an unknown one.</summary>
+    public string ResolveModel(string name)
+    {
+        var key = name == "default" ? DefaultModel : name;
+        if (Models.TryGetValue(key, out var location)) return location;
+        if (name == "default" && Models.Count == 1) return Models.Values.Single();
+        throw new ArgumentException(Models.Count == 0
+            ? $"Base model '{name}' is unknown: this silo has no models configured (Cartridges:Models)."
+            : $"Base model '{name}' is unknown; configured models: {string.Join(", ", Models.Keys.Order())}.");
+    }
+
+    /// <summary>The canonical name of a spec's base model ("default" resolves to the configured default).</summary>
+    public string CanonicalModelName(string name) => name == "default" && Models.Count == 1 && !Models.ContainsKey(DefaultModel)
+        ? Models.Keys.Single()
+        : name == "default" ? DefaultModel : name;
+}

@@ -1,0 +1,64 @@
+// Everything a silo needs to host cartridges, shared by the silo host and the cluster tests so both run the same
+// configuration. Profiles: Local (files under a data directory) and Postgres (ADO.NET clustering, grain storage
+// and reminders; blobs in PostgreSQL or on a shared volume).
+using Cartridges.Grains.Engines;
+using Cartridges.Grains.Placement;
+using Cartridges.Storage;
+using Cartridges.Storage.Blobs;
+using Cartridges.Storage.Hosting;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Cartridges.Grains.Hosting;
+
+/// <summary>Registers the cartridge grains' services, placement and storage on a silo.</summary>
+public static class CartridgesSiloExtensions
+{
+    /// <summary>
+    /// Adds engines, placement (accelerator-only filter, most-free-memory, silo-keyed), silo metadata from
+    /// <c>Orleans:Metadata</c>, grain storage / reminders / blobs of the profile named by <c>Cartridges:Profile</c>
+    /// (Local | Postgres). Local keeps everything under <c>Cartridges:DataDirectory</c>; Postgres needs
+    /// <c>ConnectionStrings:Postgres</c>. Clustering of the Local profile is left to the caller (localhost or test).
+    /// </summary>
+    public static ISiloBuilder AddCartridges(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var profile = configuration["Cartridges:Profile"] ?? "Local";
+        var dataDir = configuration["Cartridges:DataDirectory"] ?? Path.Combine(Environment.CurrentDirectory, "cartridges-data");
+        silo.UseSiloMetadata(configuration);
+        silo.Services.AddOptions<CartridgesOptions>().Bind(configuration.GetSection(CartridgesOptions.Section)).PostConfigure(o =>
+        {
+            if (configuration[$"{CartridgesOptions.Section}:WorkDirectory"] is null) o.WorkDirectory = Path.Combine(dataDir, "work");
+        });
+        silo.Services.AddSingleton<SiloEngineHost>();
+        silo.Services.AddSingleton<AcceleratorLoadMonitor>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<AcceleratorLoadMonitor>());
+        silo.Services.AddPlacementFilter<AcceleratorOnlyFilter, AcceleratorOnlyFilterDirector>(ServiceLifetime.Singleton);
+        silo.AddPlacementDirector<MostFreeMemoryPlacement, MostFreeMemoryPlacementDirector>();
+        silo.AddPlacementDirector<SiloKeyedPlacement, SiloKeyedPlacementDirector>();
+        silo.Configure<ReminderOptions>(o =>
+        {
+            if (configuration.GetValue<TimeSpan?>("Cartridges:MinimumReminderPeriod") is { } min) o.MinimumReminderPeriod = min;
+        });
+
+        switch (profile)
+        {
+            case "Local":
+                silo.UseCartridgesLocal(dataDir);
+                silo.Services.AddSingleton<IBlobStore>(_ => new FileBlobStore(Path.Combine(dataDir, "blobs")));
+                break;
+            case "Postgres":
+                var connection = configuration.GetConnectionString("Postgres")
+                    ?? throw new InvalidOperationException("The Postgres profile needs ConnectionStrings:Postgres (env ConnectionStrings__Postgres).");
+                silo.UseCartridgesPostgres(connection);
+                var blobDir = configuration["Cartridges:BlobDirectory"];
+                silo.Services.AddSingleton<IBlobStore>(_ => blobDir is null ? new PostgresBlobStore(connection) : new FileBlobStore(blobDir));
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown Cartridges:Profile '{profile}'; use Local or Postgres.");
+        }
+        return silo;
+    }
+}

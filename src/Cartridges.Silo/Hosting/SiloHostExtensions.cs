@@ -1,0 +1,67 @@
+// Shared by Program.cs and the tests that start real silo hosts.
+using System.Net;
+using Cartridges.Grains.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+
+namespace Cartridges.Silo.Hosting;
+
+/// <summary>Builds the silo host from configuration: clustering per profile, cartridge grains, dashboard, health.</summary>
+public static class SiloHostExtensions
+{
+    /// <summary>Configures Orleans (profile Local or Postgres), the cartridge services and the dashboard.</summary>
+    public static WebApplicationBuilder AddCartridgesSilo(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        builder.UseOrleans(silo =>
+        {
+            var profile = config["Cartridges:Profile"] ?? "Local";
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = config["Orleans:ClusterId"] ?? "cartridges";
+                o.ServiceId = config["Orleans:ServiceId"] ?? "cartridges";
+            });
+            if (profile == "Local")
+            {
+                silo.UseLocalhostClustering(
+                    siloPort: config.GetValue("Orleans:SiloPort", 11111),
+                    gatewayPort: config.GetValue("Orleans:GatewayPort", 30000),
+                    primarySiloEndpoint: config["Orleans:PrimarySilo"] is { } primary ? IPEndPoint.Parse(primary) : null);
+            }
+            else
+            {
+                silo.ConfigureEndpoints(
+                    siloPort: config.GetValue("Orleans:SiloPort", 11111),
+                    gatewayPort: config.GetValue("Orleans:GatewayPort", 30000),
+                    listenOnAnyHostAddress: true);
+            }
+            silo.AddCartridges(config);
+            silo.AddDashboard();
+        });
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");
+        return builder;
+    }
+
+    /// <summary>Maps health endpoints and the dashboard.</summary>
+    public static WebApplication MapCartridgesEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready");
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        return app;
+    }
+}
+
+/// <summary>Ready when the silo is an active cluster member.</summary>
+internal sealed class SiloHealthCheck(ILocalSiloDetails silo, IClusterMembershipService membership) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
+        return Task.FromResult(status == SiloStatus.Active
+            ? HealthCheckResult.Healthy($"silo {silo.SiloAddress} is active")
+            : HealthCheckResult.Unhealthy($"silo {silo.SiloAddress} is {status}"));
+    }
+}
