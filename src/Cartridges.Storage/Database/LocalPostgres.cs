@@ -97,6 +97,12 @@ public sealed class LocalPostgres : IAsyncDisposable
                 // Most likely the port was taken meanwhile (server.log says); the next attempt probes another.
                 await Task.Delay(200, ct).ConfigureAwait(false);
             }
+            catch (InvalidOperationException e)
+            {
+                var log = File.Exists(started.LogFile) ? string.Join('\n', File.ReadLines(started.LogFile).TakeLast(20)) : "(no log)";
+                TryDelete(directory);
+                throw new InvalidOperationException($"{e.Message}\nserver.log:\n{log}", e);
+            }
             catch
             {
                 TryDelete(directory);
@@ -105,7 +111,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates a database (its name must be a plain identifier) and returns its connection string.</summary>
+    /// <summary>Creates a database on this server and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string name, CancellationToken ct = default)
     {
         await CreateDatabaseAsync(ConnectionString, name, ct).ConfigureAwait(false);
