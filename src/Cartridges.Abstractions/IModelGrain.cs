@@ -76,4 +76,10 @@ public sealed record ModelStats
 
     /// <summary>Declared memory minus what the engine holds (bytes).</summary>
     [Id(12)] public long FreeMemoryBytes { get; init; }
+
+    /// <summary>Decode steps since start (with <see cref="DecodeRows"/>: the mean batch over any interval).</summary>
+    [Id(13)] public long DecodeSteps { get; init; }
+
+    /// <summary>Sequences decoded summed over all decode steps since start.</summary>
+    [Id(14)] public long DecodeRows { get; init; }
 }

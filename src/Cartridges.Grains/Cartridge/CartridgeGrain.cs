@@ -18,6 +18,7 @@ using Cartridges.Training.Cartridges;
 using Cartridges.Training.Data;
 using Cartridges.Training.Distillation;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace Cartridges.Grains.Cartridge;
 
@@ -537,7 +538,19 @@ public sealed partial class CartridgeGrain(
         try
         {
             change(R);
-            await record.WriteStateAsync();
+            try
+            {
+                await record.WriteStateAsync();
+            }
+            catch (InconsistentStateException e)
+            {
+                // Someone else wrote since we read: after a silo crash, the old activation may still have flushed a
+                // checkpoint before it noticed. Take the stored state and apply this change on top of it.
+                log.LogWarning(e, "Cartridge {Key}: state changed underneath; re-reading and applying the change again", Key);
+                await record.ReadStateAsync();
+                change(R);
+                await record.WriteStateAsync();
+            }
         }
         finally
         {

@@ -46,15 +46,14 @@ public static class CartridgesSiloExtensions
         switch (profile)
         {
             case "Local":
-                silo.UseCartridgesLocal(dataDir);
-                silo.Services.AddSingleton<IBlobStore>(_ => new FileBlobStore(Path.Combine(dataDir, "blobs")));
+                silo.UseCartridgesLocal(dataDir); // file grain state and blobs under dataDir
                 break;
             case "Postgres":
                 var connection = configuration.GetConnectionString("Postgres")
                     ?? throw new InvalidOperationException("The Postgres profile needs ConnectionStrings:Postgres (env ConnectionStrings__Postgres).");
+                // Blobs go to PostgreSQL unless a shared volume is named (then files there, e.g. a k8s RWX volume).
+                if (configuration["Cartridges:BlobDirectory"] is { } blobDir) silo.Services.AddSingleton<IBlobStore>(_ => new FileBlobStore(blobDir));
                 silo.UseCartridgesPostgres(connection);
-                var blobDir = configuration["Cartridges:BlobDirectory"];
-                silo.Services.AddSingleton<IBlobStore>(_ => blobDir is null ? new PostgresBlobStore(connection) : new FileBlobStore(blobDir));
                 break;
             default:
                 throw new InvalidOperationException($"Unknown Cartridges:Profile '{profile}'; use Local or Postgres.");

@@ -47,6 +47,8 @@ public sealed class ModelGrain(
             TokensGenerated = stats?.TokensGenerated ?? 0,
             DeviceMemoryBytes = declared,
             FreeMemoryBytes = Math.Max(0, declared - host.TotalResidentBytes),
+            DecodeSteps = stats?.DecodeSteps ?? 0,
+            DecodeRows = stats?.DecodeRows ?? 0,
         });
     }
 

@@ -28,6 +28,9 @@ public sealed record EngineStats(
     /// <summary>Decode steps run since the engine started.</summary>
     public long DecodeSteps { get; init; }
 
+    /// <summary>Sequences decoded, summed over every decode step since the engine started.</summary>
+    public long DecodeRows { get; init; }
+
     /// <summary>Mean sequences per decode step since the engine started.</summary>
     public double MeanBatchSize { get; init; }
 

@@ -303,6 +303,7 @@ public sealed class GenerationEngine : IDisposable
         {
             MaxBatchSize = _maxBatch,
             DecodeSteps = _decodeSteps,
+            DecodeRows = _decodeRows,
             MeanBatchSize = _decodeSteps == 0 ? 0 : (double)_decodeRows / _decodeSteps,
         };
     }

@@ -1,5 +1,6 @@
 using Cartridges.Abstractions;
 using Cartridges.Cluster.Tests.Support;
+using Cartridges.Grains.Placement;
 using Cartridges.Storage.Blobs;
 using Xunit.Abstractions;
 
@@ -27,6 +28,14 @@ public sealed class LifecycleTests(ITestOutputHelper output)
         Assert.Equal(6, last!.Step);
         Assert.Equal(1.0, last.Progress);
         Assert.Equal(4, last.ShardsDone);
+
+        // Generating fanned out: both accelerator silos' engines produced tokens before anyone asked a question.
+        foreach (var siloHandle in harness.Cluster.Silos)
+        {
+            var stats = await harness.Client.GetGrain<IModelGrain>(SiloKeyedPlacement.Key(siloHandle.SiloAddress, "tiny")).GetStatsAsync();
+            output.WriteLine($"{stats.Silo}: {stats.TokensGenerated} tokens generated during synthesis");
+            Assert.True(stats.TokensGenerated > 0, $"silo {stats.Silo} synthesized nothing");
+        }
 
         const string question = "Who keeps the lighthouse log?";
         var answer = await grain.AskAsync(question, new AskOptions { MaxTokens = 12 });

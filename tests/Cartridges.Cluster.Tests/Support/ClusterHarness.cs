@@ -3,6 +3,7 @@ using Cartridges.Abstractions;
 using Cartridges.Model.Config;
 using Cartridges.Model.Presets;
 using Microsoft.Extensions.Configuration;
+using Cartridges.Storage.Hosting;
 using Orleans.TestingHost;
 using TorchSharp;
 
@@ -33,17 +34,34 @@ public sealed class ClusterHarness : IAsyncDisposable
     public IClusterClient Client => Cluster.Client;
 
     /// <summary>Starts <paramref name="silos"/> silos; <paramref name="gpuSilos"/> names the accelerator silos ("*" = all).</summary>
-    public static async Task<ClusterHarness> StartAsync(int silos, string gpuSilos = "*", IDictionary<string, string?>? extra = null)
+    /// <remarks>
+    /// With <paramref name="postgres"/> the cluster runs the Postgres profile (ADO.NET clustering, grain storage,
+    /// reminders, blobs) on that database, under <paramref name="serviceId"/>, so a second cluster with the same
+    /// service id finds everything again; otherwise the Local profile under a fresh data directory.
+    /// </remarks>
+    public static async Task<ClusterHarness> StartAsync(int silos, string gpuSilos = "*", IDictionary<string, string?>? extra = null,
+        string? postgres = null, string? serviceId = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), $"cartridges-cluster-tests-{Environment.ProcessId}", Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dataDir);
         var builder = new TestClusterBuilder((short)silos);
         // Placement filters are skipped when silos are assumed homogeneous; ours must run.
         builder.Options.AssumeHomogenousSilosForTesting = false;
+        if (postgres is not null)
+        {
+            builder.Options.UseTestClusterMembership = false;
+            builder.Options.ServiceId = serviceId ?? "cartridges-tests";
+            builder.Options.ClusterId = "c-" + Guid.NewGuid().ToString("N")[..8];
+            builder.Properties[PostgresClient.ConnectionStringKey] = postgres;
+            builder.AddClientBuilderConfigurator<PostgresClient>();
+        }
         var settings = new Dictionary<string, string?>
         {
             ["Test:GpuSilos"] = gpuSilos,
-            ["Cartridges:Profile"] = "Local",
+            ["Cartridges:Profile"] = postgres is null ? "Local" : "Postgres",
+            ["ConnectionStrings:Postgres"] = postgres,
+            ["Cartridges:MinimumReminderPeriod"] = "00:00:02",
+            ["Cartridges:ResumeReminderPeriod"] = "00:00:03",
             ["Cartridges:DataDirectory"] = dataDir,
             ["Cartridges:DefaultModel"] = "tiny",
             ["Cartridges:Models:tiny"] = ModelDirectory,
@@ -57,6 +75,19 @@ public sealed class ClusterHarness : IAsyncDisposable
         await cluster.DeployAsync();
         return new ClusterHarness(cluster, dataDir);
     }
+
+    /// <summary>Joins test clients to the Postgres-profile cluster through the membership table.</summary>
+    sealed class PostgresClient : IClientBuilderConfigurator
+    {
+        public const string ConnectionStringKey = "Test:Postgres";
+
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.UseCartridgesPostgresClustering(configuration[ConnectionStringKey]!);
+    }
+
+    /// <summary>The silo handle of a silo address.</summary>
+    public SiloHandle Silo(string parsableAddress) =>
+        Cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == parsableAddress);
 
     /// <summary>A small, fast spec over <paramref name="corpus"/> for the tiny model.</summary>
     public static CartridgeSpec TinySpec(string corpus, int steps = 6, int checkpointEvery = 2, ulong seed = 1) => new()

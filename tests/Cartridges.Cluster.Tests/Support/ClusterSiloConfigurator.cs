@@ -25,5 +25,12 @@ public sealed class ClusterSiloConfigurator : ISiloConfigurator
             })
             .Build();
         silo.AddCartridges(overlay);
+        // Declare a killed silo dead within seconds, not the production default of tens of seconds.
+        silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+        });
     }
 }
