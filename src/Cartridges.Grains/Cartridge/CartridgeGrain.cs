@@ -29,6 +29,7 @@ public sealed partial class CartridgeGrain(
     SiloEngineHost host,
     IBlobStore blobs,
     AcceleratorLoadMonitor load,
+    CartridgeMetrics metrics,
     ILocalSiloDetails silo,
     ILogger<CartridgeGrain> log) : Grain, ICartridgeGrain, IRemindable
 {
@@ -46,11 +47,19 @@ public sealed partial class CartridgeGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         CartridgeKey.Parse(Key); // refuse malformed keys before anything is stored under them
+        metrics.Track(Key, R.State);
         if (R.Running && R.State is CartridgeState.Generating or CartridgeState.Training)
         {
             log.LogInformation("Cartridge {Key} resumes {State} on {Silo}", Key, R.State, silo.SiloAddress);
             StartRun();
         }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.Track(Key, CartridgeState.None);
         return Task.CompletedTask;
     }
 
@@ -130,6 +139,7 @@ public sealed partial class CartridgeGrain(
         // left to a store-wide collection; the cartridge itself is gone from here on.
         await record.ClearStateAsync();
         record.State = new CartridgeRecord();
+        metrics.Track(Key, CartridgeState.None);
         DeactivateOnIdle();
     }
 
@@ -555,6 +565,7 @@ public sealed partial class CartridgeGrain(
         finally
         {
             _writeLock.Release();
+            metrics.Track(Key, R.State);
         }
     }
 

@@ -33,6 +33,8 @@ public static class CartridgesSiloExtensions
             if (configuration[$"{CartridgesOptions.Section}:WorkDirectory"] is null) o.WorkDirectory = Path.Combine(dataDir, "work");
         });
         silo.Services.AddSingleton<SiloEngineHost>();
+        silo.Services.AddMetrics();
+        silo.Services.AddSingleton<CartridgeMetrics>();
         silo.Services.AddSingleton<AcceleratorLoadMonitor>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<AcceleratorLoadMonitor>());
         silo.Services.AddPlacementFilter<AcceleratorOnlyFilter, AcceleratorOnlyFilterDirector>(ServiceLifetime.Singleton);
