@@ -8,6 +8,13 @@ public interface ICartridgeGrain : IGrainWithStringKey
     /// <summary>Defines the cartridge. Idempotent for the same spec; a different spec for an existing cartridge is a conflict.</summary>
     Task<CartridgeStatus> CreateAsync(CartridgeSpec spec);
 
+    /// <summary>
+    /// Defines the cartridge from an already trained cartridge file (safetensors, e.g. from <c>cartridges train</c>)
+    /// and makes it Serving at once. The file must have been made for the spec's base model.
+    /// </summary>
+    [ResponseTimeout("00:05:00")]
+    Task<CartridgeStatus> ImportAsync(CartridgeSpec spec, byte[] cartridgeFile);
+
     /// <summary>Starts (or retries) generating → training → serving in the background and returns at once.</summary>
     Task<CartridgeStatus> StartAsync();
 

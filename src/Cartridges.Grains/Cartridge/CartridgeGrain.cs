@@ -98,6 +98,58 @@ public sealed partial class CartridgeGrain(
     }
 
     /// <inheritdoc />
+    public async Task<CartridgeStatus> ImportAsync(CartridgeSpec spec, byte[] cartridgeFile)
+    {
+        ArgumentNullException.ThrowIfNull(cartridgeFile);
+        if (R.State != CartridgeState.None)
+            throw new CartridgeException(CartridgeException.Conflict, $"Cartridge '{Key}' already exists; delete it first or use another name.");
+        if (spec.Problem() is { } problem) throw new CartridgeException(CartridgeException.InvalidRequest, problem);
+        LoadedModel model;
+        try
+        {
+            model = await host.GetAsync(spec.BaseModel);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CartridgeException(CartridgeException.InvalidRequest, e.Message);
+        }
+        // Check the file against the model before anything is stored: wrong model, wrong shapes, not a cartridge.
+        var temp = Path.Combine(host.WorkDirectory(silo.SiloAddress.ToParsableString(), "imports"), Guid.NewGuid().ToString("N") + ".safetensors");
+        int length;
+        try
+        {
+            await File.WriteAllBytesAsync(temp, cartridgeFile);
+            length = await model.Engine.RunAsync(m =>
+            {
+                var (cartridge, _) = CartridgeFile.Load(temp, m.Config, m.DType, m.Device);
+                using (cartridge) return cartridge.Length;
+            });
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or InvalidOperationException or IOException or Cartridges.Model.Config.ModelLoadException)
+        {
+            throw new CartridgeException(CartridgeException.InvalidRequest, $"The cartridge file does not fit base model '{spec.BaseModel}': {e.Message}");
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+        var corpus = Encoding.UTF8.GetBytes(spec.Corpus);
+        BlobRef corpusBlob, tensors;
+        using (var stream = new MemoryStream(corpus, writable: false)) corpusBlob = await blobs.PutAsync(stream);
+        using (var stream = new MemoryStream(cartridgeFile, writable: false)) tensors = await blobs.PutAsync(stream);
+        await WriteAsync(r =>
+        {
+            r.State = CartridgeState.Serving;
+            r.Spec = spec with { Corpus = "", SizeTokens = length };
+            r.CorpusBlob = corpusBlob.Sha256;
+            r.CartridgeBlob = tensors.Sha256;
+            r.CreatedAt = DateTimeOffset.UtcNow;
+        });
+        await host.EnsureCartridgeAsync(model, tensors.Sha256, blobs);
+        return Status();
+    }
+
+    /// <inheritdoc />
     public async Task<CartridgeStatus> StartAsync()
     {
         RequireExists();
