@@ -18,8 +18,7 @@ public sealed class TokenizerFilesTests(Gpt2TokenizerFixture fixture, ITestOutpu
         Assert.Equal(("Ġ", "a"), data.Merges[1]);
         Assert.Equal("Ġthe", data.Tokens[262]);
         output.WriteLine($"deriving GPT-2 merges took {data.DerivationTime.TotalMilliseconds:F0} ms");
-        // Slow derivation would be paid by every test run and demo start; ~0.3 s is typical.
-        Assert.True(data.DerivationTime < TimeSpan.FromSeconds(5), $"deriving merges took {data.DerivationTime}");
+        // Printed, not asserted: timings on these shared machines are noise (~0.3 s is typical).
     }
 
     [Fact]
