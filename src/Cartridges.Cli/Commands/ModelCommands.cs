@@ -33,6 +33,7 @@ internal static class ModelCommands
         cmd.Subcommands.Add(Tokenize());
         cmd.Subcommands.Add(Generate());
         cmd.Subcommands.Add(Info());
+        cmd.Subcommands.Add(ProvingGroundCommands.Pretrain());
         return cmd;
     }
 

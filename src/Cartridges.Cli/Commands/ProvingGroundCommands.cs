@@ -1,0 +1,158 @@
+// `cartridges data records …` and `cartridges model pretrain …`: the proving ground of issue 6 — records QA data
+// and the small model trained from scratch to read it.
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Cartridges.Model.Tokenization;
+using Cartridges.Model.Transformer;
+using Cartridges.ProvingGround.Pretraining;
+using Cartridges.ProvingGround.Records;
+using TorchSharp;
+
+namespace Cartridges.Cli.Commands;
+
+/// <summary>Proving-ground commands.</summary>
+internal static class ProvingGroundCommands
+{
+    static readonly JsonSerializerOptions JsonLines = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>The `data` command group.</summary>
+    public static Command Data()
+    {
+        var cmd = new Command("data", "Generate benchmark data");
+        cmd.Subcommands.Add(Records());
+        cmd.Subcommands.Add(RecordsEval());
+        return cmd;
+    }
+
+    static Option<string> SplitOption() => new Option<string>("--split") { Description = "train, heldout or heldout-templates", DefaultValueFactory = _ => "heldout" }
+        .AcceptOnlyFromAmong("train", "heldout", "heldout-templates");
+
+    static RecordSplit ParseSplit(string s) => s switch
+    {
+        "train" => RecordSplit.Train,
+        "heldout" => RecordSplit.HeldOut,
+        _ => RecordSplit.HeldOutTemplates,
+    };
+
+    static Command Records()
+    {
+        var split = SplitOption();
+        var count = new Option<int>("--count") { Description = "Documents to write", DefaultValueFactory = _ => 10 };
+        var records = new Option<int?>("--records") { Description = "Patients per document" };
+        var tokens = new Option<int?>("--tokens") { Description = "Target document length in tokens (records vocabulary), e.g. 1024 .. 32768" };
+        var first = new Option<long>("--first") { Description = "Index of the first document", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Directory for documents.jsonl and questions.jsonl", Required = true };
+        var cmd = new Command("records", "Generate records documents (patients, dates, diagnoses, medications, labs) and questions with exact answers, as JSONL")
+        {
+            split, count, records, tokens, first, seed, output,
+        };
+        cmd.SetAction((pr, ct) => CliRunner.Run(() =>
+        {
+            if (pr.GetValue(records) is null == pr.GetValue(tokens) is null) throw new ArgumentException("Give exactly one of --records or --tokens.");
+            var gen = new RecordsGenerator(ParseSplit(pr.GetValue(split)!), pr.GetValue(seed));
+            var dir = pr.GetValue(output)!;
+            Directory.CreateDirectory(dir);
+            using var docs = new StreamWriter(Path.Combine(dir, "documents.jsonl"));
+            using var questions = new StreamWriter(Path.Combine(dir, "questions.jsonl"));
+            for (var i = 0; i < pr.GetValue(count); i++)
+            {
+                var index = pr.GetValue(first) + i;
+                var doc = pr.GetValue(records) is { } r ? gen.Document(index, r) : gen.DocumentOfTokens(index, pr.GetValue(tokens)!.Value);
+                docs.WriteLine(JsonSerializer.Serialize(new { id = doc.Id, split = pr.GetValue(split), records = doc.Records.Count, tokens = TokenEstimate.Count(doc.Text), text = doc.Text }, JsonLines));
+                foreach (var q in gen.Questions(doc))
+                {
+                    questions.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        document = doc.Id,
+                        kind = q.Kind.ToString(),
+                        record = q.Record,
+                        template = q.Template,
+                        question = q.Text,
+                        answer = q.Answer,
+                        choices = q.Choices,
+                        correct = q.CorrectLetter,
+                        multiple_choice = q.MultipleChoiceText,
+                    }, JsonLines));
+                }
+            }
+            Console.WriteLine($"wrote {pr.GetValue(count)} documents to {Path.GetFullPath(dir)}");
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    static Command RecordsEval()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory", Required = true };
+        var split = SplitOption();
+        var tokens = new Option<int[]>("--tokens") { Description = "Document lengths to test", DefaultValueFactory = _ => [256, 512, 1024, 1536], AllowMultipleArgumentsPerToken = true };
+        var count = new Option<int>("--questions") { Description = "Questions per length", DefaultValueFactory = _ => 200 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
+        var askCount = new Option<int>("--ask") { Description = "Documents for the question-writing probe", DefaultValueFactory = _ => 20 };
+        var cmd = new Command("records-eval", "Exact match of a model on held-out records documents by length, with and without the document in context")
+        {
+            model, split, tokens, count, seed, threads, askCount,
+        };
+        cmd.SetAction((pr, ct) => CliRunner.Run(() =>
+        {
+            torch.set_num_threads(pr.GetValue(threads));
+            var dir = pr.GetValue(model)!;
+            var tokenizer = HfTokenizer.Load(dir);
+            using var m = TransformerModel.Load(dir, torch.CPU, torch.ScalarType.Float32);
+            var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed));
+            Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (var t in pr.GetValue(tokens)!)
+            {
+                var r = probe.RunByTokens(m, t, pr.GetValue(count));
+                Console.WriteLine($"| {t} | {r.MeanTokens:F0} | {r.Records} | {r.WithDocument:P1} | {r.WithoutDocument:P1} | {r.Questions} |");
+            }
+            var (valid, example) = new QuestionWritingProbe(tokenizer, pr.GetValue(seed)).Run(m, records: 4, count: pr.GetValue(askCount));
+            Console.WriteLine($"\nparticipant A (write a question about the document, self-study seed prompts): {valid:P1} valid questions about a patient of the document; e.g. \"{example}\"");
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    /// <summary>`model pretrain`.</summary>
+    public static Command Pretrain()
+    {
+        var recipe = new Option<string>("--recipe") { Description = "records (or tiny for a smoke run)", DefaultValueFactory = _ => "records" };
+        var output = new Option<string>("--out") { Description = "Output model directory (checkpoint/ inside resumes the run)", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out" };
+        var seed = new Option<int?>("--seed") { Description = "Seed of initialisation and data (default: the recipe's)" };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps (default: the recipe's)" };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate" };
+        var tokensPerStep = new Option<int?>("--tokens-per-step") { Description = "Tokens per optimizer step" };
+        var maxRecords = new Option<int?>("--max-records") { Description = "Records per document at the end of the curriculum" };
+        var threads = new Option<int?>("--threads") { Description = "Torch threads (default 1)" };
+        var perRecord = new Option<double?>("--questions-per-record") { Description = "Questions per record in each training conversation (plus four)" };
+        var contextWeight = new Option<float?>("--context-weight") { Description = "Loss weight of non-answer tokens" };
+        var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
+        {
+            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight,
+        };
+        cmd.SetAction((pr, ct) => CliRunner.Run(() =>
+        {
+            var r = PretrainRecipe.Named(pr.GetValue(recipe)!);
+            r = r with
+            {
+                Seed = pr.GetValue(seed) ?? r.Seed,
+                Steps = pr.GetValue(steps) ?? r.Steps,
+                LearningRate = pr.GetValue(lr) ?? r.LearningRate,
+                TokensPerStep = pr.GetValue(tokensPerStep) ?? r.TokensPerStep,
+                MaxRecords = pr.GetValue(maxRecords) ?? r.MaxRecords,
+                Threads = pr.GetValue(threads) ?? r.Threads,
+                QuestionsPerRecord = pr.GetValue(perRecord) ?? r.QuestionsPerRecord,
+                ContextLossWeight = pr.GetValue(contextWeight) ?? r.ContextLossWeight,
+            };
+            var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine).Run(pr.GetValue(resume), cancel: ct);
+            Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,109 @@
+// Exact-match accuracy of the records model on held-out documents, with the document in the system turn and
+// without it (the second must stay near chance: the model reads, it does not memorise). Scored teacher-forced:
+// a question counts when the arg-max at every reply position (answer tokens and the end of turn) is the reference
+// token, which is exactly when greedy decoding would produce the answer and stop.
+using Cartridges.Model.Tokenization;
+using Cartridges.Model.Transformer;
+using Cartridges.ProvingGround.Records;
+using static TorchSharp.torch;
+
+namespace Cartridges.ProvingGround.Pretraining;
+
+/// <summary>Accuracy of one probe setting.</summary>
+/// <param name="Records">Records per document.</param>
+/// <param name="MeanTokens">Mean prompt length in tokens (with the document).</param>
+/// <param name="WithDocument">Exact match with the document in context.</param>
+/// <param name="WithoutDocument">Exact match with an empty document.</param>
+/// <param name="Questions">Questions scored.</param>
+public sealed record ProbeResult(int Records, double MeanTokens, double WithDocument, double WithoutDocument, int Questions);
+
+/// <summary>Scores exact match on a fixed set of held-out questions.</summary>
+public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1)
+{
+    readonly RecordsGenerator _generator = new(split, seed);
+
+    /// <summary>The probe's questions for documents of <paramref name="records"/> patients: one per document, kinds cycling.</summary>
+    public IReadOnlyList<(RecordsDocument Doc, RecordsQuestion Question)> Items(int records, int count)
+    {
+        var kinds = Enum.GetValues<FactKind>();
+        var items = new List<(RecordsDocument, RecordsQuestion)>();
+        for (var i = 0; i < count; i++)
+        {
+            var doc = _generator.Document(records * 100_000 + i, records);
+            var rng = _generator.StreamRng("probe", records * 100_000 + i);
+            items.Add((doc, _generator.Question(rng, doc, rng.Next(records), kinds[i % kinds.Length])));
+        }
+        return items;
+    }
+
+    /// <summary>Scores documents of <paramref name="records"/> patients, with and without the document.</summary>
+    public ProbeResult Run(TransformerModel model, int records, int count, int batchTokens = 16384)
+    {
+        var items = Items(records, count);
+        var with = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, x.Doc.Text, x.Question.Text), x.Question.Answer)).ToList();
+        var without = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, "", x.Question.Text), x.Question.Answer)).ToList();
+        return new ProbeResult(records, with.Average(w => w.Item1.Count), ExactMatch(model, with, batchTokens), ExactMatch(model, without, batchTokens), count);
+    }
+
+    /// <summary>Scores documents of about <paramref name="targetTokens"/> tokens (one question per document).</summary>
+    public ProbeResult RunByTokens(TransformerModel model, int targetTokens, int count, int batchTokens = 16384)
+    {
+        var kinds = Enum.GetValues<FactKind>();
+        var items = new List<(RecordsDocument Doc, RecordsQuestion Question)>();
+        for (var i = 0; i < count; i++)
+        {
+            var doc = _generator.DocumentOfTokens(5_000_000 + targetTokens * 1000L + i, targetTokens, t => tokenizer.Encode(t).Count);
+            var rng = _generator.StreamRng("probe-tokens", targetTokens * 1000L + i);
+            items.Add((doc, _generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[i % kinds.Length])));
+        }
+        var with = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, x.Doc.Text, x.Question.Text), x.Question.Answer)).ToList();
+        var without = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, "", x.Question.Text), x.Question.Answer)).ToList();
+        return new ProbeResult((int)Math.Round(items.Average(x => x.Doc.Records.Count)), with.Average(w => w.Item1.Count),
+            ExactMatch(model, with, batchTokens), ExactMatch(model, without, batchTokens), count);
+    }
+
+    /// <summary>Share of (prompt, answer) pairs whose reply greedy decoding reproduces exactly.</summary>
+    public double ExactMatch(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384)
+    {
+        var correct = 0;
+        var i = 0;
+        while (i < items.Count)
+        {
+            var batch = new List<(int[] Tokens, int PromptLength)>();
+            var longest = 0;
+            while (i < items.Count)
+            {
+                var reply = tokenizer.Encode(RecordsChat.Reply(items[i].Answer));
+                int[] seq = [.. items[i].Prompt, .. reply];
+                if (batch.Count > 0 && Math.Max(longest, seq.Length) * (batch.Count + 1) > batchTokens) break;
+                batch.Add((seq, items[i].Prompt.Count));
+                longest = Math.Max(longest, seq.Length);
+                i++;
+            }
+            correct += CountCorrect(model, batch, longest);
+        }
+        return items.Count == 0 ? 0 : (double)correct / items.Count;
+    }
+
+    static int CountCorrect(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var ids = new long[batch.Count * t];
+        for (var b = 0; b < batch.Count; b++)
+            for (var j = 0; j < t; j++) ids[b * t + j] = batch[b].Tokens[Math.Min(j, batch[b].Tokens.Length - 1)];
+        var hidden = model.Forward(new ForwardBatch { Tokens = tensor(ids, device: model.Device).view(batch.Count, t) });
+        var correct = 0;
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var (tokens, promptLength) = batch[b];
+            // Positions promptLength-1 .. end-2 predict the reply tokens promptLength .. end-1.
+            var rows = hidden[b].narrow(0, promptLength - 1, tokens.Length - promptLength);
+            var predicted = model.Logits(rows).argmax(-1).data<long>().ToArray();
+            var ok = true;
+            for (var k = 0; k < predicted.Length && ok; k++) ok = predicted[k] == tokens[promptLength + k];
+            if (ok) correct++;
+        }
+        return correct;
+    }
+}

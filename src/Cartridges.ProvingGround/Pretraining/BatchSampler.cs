@@ -1,0 +1,40 @@
+// The data of optimizer step s, a pure function of (seed, s): resuming from a checkpoint replays exactly the
+// batches an uninterrupted run would have seen, with no sampler state to save. Curriculum: the record count of
+// each step is uniform in [ceiling/2, ceiling], the ceiling ramping from StartRecords to MaxRecords.
+using Cartridges.ProvingGround.Records;
+
+namespace Cartridges.ProvingGround.Pretraining;
+
+/// <summary>Deterministic training batches for a recipe.</summary>
+public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
+{
+    readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed);
+
+    /// <summary>Records per document at step <paramref name="step"/>.</summary>
+    public int RecordsAt(int step)
+    {
+        var ceiling = recipe.RecordCeiling(step);
+        var rng = _generator.StreamRng("records-count", step);
+        return rng.Next(Math.Max(recipe.MinRecords, ceiling / 2), ceiling + 1);
+    }
+
+    /// <summary>The sequences of step <paramref name="step"/>: as many documents as fit the token budget (at least one).</summary>
+    public IReadOnlyList<TrainingSequence> Batch(int step)
+    {
+        var records = RecordsAt(step);
+        var rng = _generator.StreamRng("batch", step);
+        var result = new List<TrainingSequence>();
+        var longest = 0;
+        for (var i = 0; ; i++)
+        {
+            var doc = _generator.Document((long)step * 1000 + i, records);
+            var seq = builder.Build(_generator, doc, rng);
+            if (seq.Length > recipe.MaxPositions) seq = seq with { Tokens = seq.Tokens[..recipe.MaxPositions], Weights = seq.Weights[..recipe.MaxPositions] };
+            var padded = Math.Max(longest, seq.Length) * (result.Count + 1);
+            if (result.Count > 0 && padded > recipe.TokensPerStep) break;
+            result.Add(seq);
+            longest = Math.Max(longest, seq.Length);
+        }
+        return result;
+    }
+}

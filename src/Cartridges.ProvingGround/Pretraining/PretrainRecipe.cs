@@ -1,0 +1,127 @@
+// The "records" pretraining recipe (issue 6, deliverable 2): a small Llama trained from scratch on records
+// documents in the chat format. Small attention models learn in-context recall with many cheap steps over
+// single-token keys and values (Zoology / MQAR line of work), hence a word-level vocabulary, d=128, short
+// sequences first and a curriculum from one record to many.
+namespace Cartridges.ProvingGround.Pretraining;
+
+/// <summary>Model size, optimisation and curriculum of a pretraining run.</summary>
+public sealed record PretrainRecipe
+{
+    /// <summary>Hidden size.</summary>
+    public int Hidden { get; init; } = 128;
+
+    /// <summary>Decoder layers.</summary>
+    public int Layers { get; init; } = 4;
+
+    /// <summary>Query heads.</summary>
+    public int Heads { get; init; } = 4;
+
+    /// <summary>Key/value heads.</summary>
+    public int KvHeads { get; init; } = 4;
+
+    /// <summary>SwiGLU inner size.</summary>
+    public int Intermediate { get; init; } = 384;
+
+    /// <summary>Longest position the model supports (documents up to ~1.9k tokens plus a question).</summary>
+    public int MaxPositions { get; init; } = 2048;
+
+    /// <summary>Optimizer steps.</summary>
+    public int Steps { get; init; } = 5000;
+
+    /// <summary>Peak learning rate (AdamW, linear warm-up, cosine decay to 10%).</summary>
+    public double LearningRate { get; init; } = 3e-3;
+
+    /// <summary>Warm-up steps.</summary>
+    public int WarmupSteps { get; init; } = 100;
+
+    /// <summary>Decoupled weight decay on matrices.</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Global gradient-norm clip.</summary>
+    public double GradClip { get; init; } = 1.0;
+
+    /// <summary>Tokens per optimizer step (sequences × padded length, roughly).</summary>
+    public int TokensPerStep { get; init; } = 4096;
+
+    /// <summary>Fewest records per training document.</summary>
+    public int MinRecords { get; init; } = 1;
+
+    /// <summary>Most records per training document at the end of the curriculum.</summary>
+    public int MaxRecords { get; init; } = 12;
+
+    /// <summary>Records per document at the start of the curriculum.</summary>
+    public int StartRecords { get; init; } = 2;
+
+    /// <summary>Share of the steps over which the record count ramps from start to max.</summary>
+    public double CurriculumFraction { get; init; } = 0.6;
+
+    /// <summary>Loss weight of tokens that are not answers (document, prompts): a light language-modelling signal.</summary>
+    public float ContextLossWeight { get; init; } = 0.1f;
+
+    /// <summary>Questions per record in a training conversation, on top of four (dense recall supervision).</summary>
+    public double QuestionsPerRecord { get; init; } = 1.0;
+
+    /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
+    public double AskTurnProbability { get; init; } = 0.1;
+
+    /// <summary>Probability that a question carries a chain-of-thought instruction, as in self-study.</summary>
+    public double ChainOfThoughtProbability { get; init; } = 0.2;
+
+    /// <summary>Steps between accuracy probes.</summary>
+    public int ProbeEvery { get; init; } = 250;
+
+    /// <summary>Held-out questions per probe and setting.</summary>
+    public int ProbeQuestions { get; init; } = 64;
+
+    /// <summary>Steps between checkpoints.</summary>
+    public int CheckpointEvery { get; init; } = 100;
+
+    /// <summary>Seed of initialisation and data.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Torch threads (1 keeps a shared 2-core machine usable).</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>The default recipe.</summary>
+    public static PretrainRecipe Records { get; } = new();
+
+    /// <summary>A recipe by name ("records", or "tiny" for tests and smoke runs).</summary>
+    public static PretrainRecipe Named(string name) => name switch
+    {
+        "records" => Records,
+        "tiny" => new PretrainRecipe
+        {
+            Hidden = 32,
+            Layers = 1,
+            Heads = 2,
+            KvHeads = 2,
+            Intermediate = 64,
+            MaxPositions = 1024,
+            Steps = 20,
+            TokensPerStep = 512,
+            StartRecords = 1,
+            MaxRecords = 2,
+            WarmupSteps = 2,
+            ProbeEvery = 10,
+            ProbeQuestions = 8,
+            CheckpointEvery = 5,
+        },
+        _ => throw new ArgumentException($"unknown recipe '{name}' (known: records, tiny)", nameof(name)),
+    };
+
+    /// <summary>Record count ceiling at <paramref name="step"/> (linear ramp, then flat).</summary>
+    public int RecordCeiling(int step)
+    {
+        var ramp = Math.Max(1, (int)(Steps * CurriculumFraction));
+        var f = Math.Min(1.0, (double)step / ramp);
+        return Math.Max(MinRecords, (int)Math.Round(StartRecords + (MaxRecords - StartRecords) * f));
+    }
+
+    /// <summary>Learning rate at <paramref name="step"/> (0-based).</summary>
+    public double LearningRateAt(int step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        var progress = Math.Min(1.0, (double)(step - WarmupSteps) / Math.Max(1, Steps - WarmupSteps));
+        return LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+}

@@ -1,0 +1,104 @@
+// A pretraining run end to end: tokenizer (built once, deterministic), model init or resume, the step loop with
+// curriculum batches, periodic accuracy probes, checkpoints, and the exported model directory. The output
+// directory is itself a loadable model after every checkpoint; its checkpoint/ subfolder resumes the run.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Cartridges.Model.Tokenization;
+using Cartridges.Model.Transformer;
+using Cartridges.ProvingGround.Records;
+using Cartridges.ProvingGround.Vocabulary;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cartridges.ProvingGround.Pretraining;
+
+/// <summary>Runs the records recipe into an output directory.</summary>
+public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<string>? log = null)
+{
+    /// <summary>File of the training curve (one JSON object per line).</summary>
+    public const string CurveFile = "curve.jsonl";
+
+    readonly Action<string> _log = log ?? (_ => { });
+
+    /// <summary>Checkpoint directory of the run.</summary>
+    public string CheckpointDir => Path.Combine(outDir, "checkpoint");
+
+    /// <summary>
+    /// Trains up to the recipe's step count (or only up to <paramref name="stopAt"/>, checkpointing there, with the
+    /// schedule of the full run), resuming from the checkpoint when asked; returns the last loss.
+    /// </summary>
+    public double Run(bool resume, int? stopAt = null, CancellationToken cancel = default)
+    {
+        torch.set_num_threads(recipe.Threads);
+        var recipeJson = JsonSerializer.Serialize(recipe with { Steps = 0, ProbeEvery = 0, CheckpointEvery = 0, ProbeQuestions = 0 });
+        if (!resume && PretrainCheckpoint.Exists(CheckpointDir))
+            throw new InvalidOperationException($"{outDir} already holds a run; pass --resume to continue it or choose another --out.");
+        if (!resume || !File.Exists(Path.Combine(outDir, "tokenizer.json")))
+            TokenizerJsonWriter.Write(outDir, VocabularySamples.Pieces(recipe.Seed));
+        var tokenizer = HfTokenizer.Load(outDir);
+        var config = RecordsModelConfig.Create(recipe, tokenizer.VocabSize, tokenizer.BosId!.Value, tokenizer.EosId!.Value);
+        var init = RecordsModelConfig.InitialWeights(config, recipe.Seed);
+        using var model = TransformerModel.FromTensors(config, init, CPU, ScalarType.Float32);
+        foreach (var t in init.Values) t.Dispose();
+        using var trainer = new FullParameterTrainer(model, recipe);
+        var start = resume && PretrainCheckpoint.Exists(CheckpointDir) ? PretrainCheckpoint.Load(CheckpointDir, model, trainer.Optimizer, recipeJson) : 0;
+        _log($"model: {model.ParameterCount:N0} parameters, vocab {config.VocabSize}, d{config.HiddenSize} x {config.NumHiddenLayers} layers; starting at step {start}/{recipe.Steps}");
+
+        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
+        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, recipe.Seed);
+        var clock = Stopwatch.StartNew();
+        double ema = double.NaN, last = double.NaN;
+        long tokens = 0;
+        var end = Math.Min(recipe.Steps, stopAt ?? recipe.Steps);
+        for (var step = start; step < end && !cancel.IsCancellationRequested; step++)
+        {
+            var batch = sampler.Batch(step);
+            var (loss, norm) = trainer.Step(batch, step);
+            last = loss;
+            ema = double.IsNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
+            tokens += batch.Sum(s => s.Length);
+            var done = step + 1;
+            if (done % 10 == 0 || done == recipe.Steps)
+            {
+                var line = Json(("step", done), ("loss", loss), ("loss_ema", ema), ("grad_norm", norm), ("lr", recipe.LearningRateAt(step)),
+                    ("records", sampler.RecordsAt(step)), ("batch", batch.Count), ("seq_len", batch.Max(s => s.Length)),
+                    ("tokens", tokens), ("elapsed_s", clock.Elapsed.TotalSeconds));
+                Append(line);
+                _log(line);
+            }
+            if (recipe.ProbeEvery > 0 && (done % recipe.ProbeEvery == 0 || done == recipe.Steps))
+                RunProbes(model, probe, done);
+            if (recipe.CheckpointEvery > 0 && (done % recipe.CheckpointEvery == 0 || done == end))
+            {
+                PretrainCheckpoint.Save(CheckpointDir, model, trainer.Optimizer, done, recipeJson);
+                ModelExporter.Write(outDir, config, model, new Dictionary<string, string> { ["step"] = done.ToString(CultureInfo.InvariantCulture), ["recipe"] = "records" });
+            }
+        }
+        return last;
+    }
+
+    void RunProbes(TransformerModel model, AccuracyProbe probe, int step)
+    {
+        foreach (var records in ProbeRecordCounts())
+        {
+            var r = probe.Run(model, records, recipe.ProbeQuestions);
+            var line = Json(("step", step), ("probe_records", r.Records), ("probe_tokens", r.MeanTokens), ("em_with_doc", r.WithDocument), ("em_without_doc", r.WithoutDocument));
+            Append(line);
+            _log(line);
+        }
+    }
+
+    IEnumerable<int> ProbeRecordCounts() => new[] { Math.Min(2, recipe.MaxRecords), Math.Max(1, recipe.MaxRecords / 2), recipe.MaxRecords }.Distinct();
+
+    void Append(string line) => File.AppendAllText(Path.Combine(outDir, CurveFile), line + "\n");
+
+    static string Json(params (string Key, object Value)[] fields) =>
+        "{" + string.Join(", ", fields.Select(f => $"\"{f.Key}\": {Format(f.Value)}")) + "}";
+
+    static string Format(object v) => v switch
+    {
+        double d => d.ToString("G5", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(v, CultureInfo.InvariantCulture)!,
+    };
+}

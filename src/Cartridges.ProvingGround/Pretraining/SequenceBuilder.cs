@@ -1,0 +1,56 @@
+// Builds training conversations about one records document: several turns, each either a question answered
+// with the exact short answer (participant B) or a seed prompt answered by writing a question about the
+// document (participant A) that the next turn then answers. Answers weigh 1 in the loss, everything else the
+// recipe's context weight (a light language-modelling signal that also teaches copying names).
+using Cartridges.Model.Tokenization;
+using Cartridges.ProvingGround.Records;
+using Cartridges.Training.Synthesis;
+
+namespace Cartridges.ProvingGround.Pretraining;
+
+/// <summary>Turns documents into weighted token sequences in the chat format.</summary>
+public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe)
+{
+    /// <summary>Questions asked per document: more for longer documents, which cost more to read.</summary>
+    public static int TurnsFor(int records, double perRecord = 1.0) => 4 + (int)Math.Round(records * perRecord);
+
+    /// <summary>A conversation about <paramref name="doc"/> with questions drawn by <paramref name="rng"/>.</summary>
+    public TrainingSequence Build(RecordsGenerator generator, RecordsDocument doc, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(rng);
+        var tokens = new List<int>();
+        var weights = new List<float>();
+        var kinds = Enum.GetValues<FactKind>();
+        var turns = TurnsFor(doc.Records.Count, recipe.QuestionsPerRecord);
+        var first = true;
+        for (var turn = 0; turn < turns; turn++)
+        {
+            var q = generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[rng.Next(kinds.Length)]);
+            if (rng.NextDouble() < recipe.AskTurnProbability)
+            {
+                // Participant A: a seed prompt from the project's self-study families, answered with a question.
+                AddPrompt(tokens, weights, doc, SeedPrompts.Sample(rng).Text, ref first);
+                Add(tokens, weights, RecordsChat.Reply(q.Text), 1f);
+            }
+            var cot = SeedPrompts.SampleChainOfThought(rng, recipe.ChainOfThoughtProbability);
+            AddPrompt(tokens, weights, doc, SeedPrompts.WithChainOfThought(q.Text, cot), ref first);
+            Add(tokens, weights, RecordsChat.Reply(q.Answer), 1f);
+        }
+        return new TrainingSequence([.. tokens], [.. weights]);
+    }
+
+    void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)
+    {
+        Add(tokens, weights, first ? RecordsChat.FirstPrompt(doc.Text, message) : RecordsChat.NextPrompt(message), recipe.ContextLossWeight);
+        first = false;
+    }
+
+    void Add(List<int> tokens, List<float> weights, string text, float weight)
+    {
+        var ids = tokenizer.Encode(text);
+        tokens.AddRange(ids);
+        weights.AddRange(Enumerable.Repeat(weight, ids.Count));
+    }
+}

@@ -1,0 +1,127 @@
+using Cartridges.Model.Tokenization;
+using Cartridges.Model.Transformer;
+using Cartridges.ProvingGround.Pretraining;
+using Cartridges.ProvingGround.Records;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cartridges.ProvingGround.Tests.Pretraining;
+
+public sealed class PretrainingTests
+{
+    static readonly PretrainRecipe Tiny = PretrainRecipe.Named("tiny");
+
+    static (TransformerModel Model, HfTokenizer Tokenizer) NewModel(PretrainRecipe recipe)
+    {
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var config = RecordsModelConfig.Create(recipe, tokenizer.VocabSize, tokenizer.BosId!.Value, tokenizer.EosId!.Value);
+        var init = RecordsModelConfig.InitialWeights(config, recipe.Seed);
+        var model = TransformerModel.FromTensors(config, init, CPU, ScalarType.Float32);
+        foreach (var t in init.Values) t.Dispose();
+        return (model, tokenizer);
+    }
+
+    [Fact]
+    public void SequenceBuilder_WeighsAnswersFully_AndEndsEachReplyWithEndOfTurn()
+    {
+        var (model, tokenizer) = NewModel(Tiny);
+        using var _ = model;
+        var gen = new RecordsGenerator(RecordSplit.Train, 1);
+        var doc = gen.Document(0, 3);
+        var seq = new SequenceBuilder(tokenizer, Tiny with { AskTurnProbability = 0 }).Build(gen, doc, new Random(1));
+        var eot = tokenizer.EncodeSpecial("<|eot_id|>");
+        var full = Enumerable.Range(0, seq.Length).Where(i => seq.Weights[i] == 1f).ToList();
+        Assert.Equal(SequenceBuilder.TurnsFor(3), full.Count(i => seq.Tokens[i] == eot));
+        // Every fully weighted token is a value of the document or the reply's end of turn.
+        var docTokens = tokenizer.Encode(doc.Text).ToHashSet();
+        Assert.All(full, i => Assert.True(seq.Tokens[i] == eot || docTokens.Contains(seq.Tokens[i])));
+    }
+
+    [Fact]
+    public void FewSteps_LowerTheLoss()
+    {
+        var recipe = Tiny with { LearningRate = 1e-2, WarmupSteps = 1, Steps = 30 };
+        var (model, tokenizer) = NewModel(recipe);
+        using var _ = model;
+        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
+        var batch = sampler.Batch(0);
+        using var trainer = new FullParameterTrainer(model, recipe);
+        double Eval()
+        {
+            using var scope = NewDisposeScope();
+            using var ng = no_grad();
+            return trainer.Loss(batch).item<float>();
+        }
+        var before = Eval();
+        for (var s = 0; s < 8; s++) trainer.Step(batch, s);
+        var after = Eval();
+        Assert.True(after < before - 0.5, $"loss {before:F3} -> {after:F3}");
+    }
+
+    [Fact]
+    public void Checkpoint_ResumesBitExactly()
+    {
+        var recipe = Tiny with { Steps = 4, ProbeEvery = 0, CheckpointEvery = 2 };
+        var straight = TinyModelDir.Fresh();
+        var resumed = TinyModelDir.Fresh();
+        new Pretrainer(recipe, straight).Run(resume: false);
+        new Pretrainer(recipe, resumed).Run(resume: false, stopAt: 2);
+        new Pretrainer(recipe, resumed).Run(resume: true);
+        var a = File.ReadAllBytes(Path.Combine(straight, "checkpoint", PretrainCheckpoint.FileName));
+        var b = File.ReadAllBytes(Path.Combine(resumed, "checkpoint", PretrainCheckpoint.FileName));
+        Assert.Equal(a, b);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "model.safetensors")), File.ReadAllBytes(Path.Combine(resumed, "model.safetensors")));
+    }
+
+    [Fact]
+    public void Checkpoint_LoadsBackTheSavedTensors()
+    {
+        var recipe = Tiny;
+        var (model, _) = NewModel(recipe);
+        using var m = model;
+        using var trainer = new FullParameterTrainer(model, recipe);
+        var dir = TinyModelDir.Fresh();
+        PretrainCheckpoint.Save(dir, model, trainer.Optimizer, 7, "r");
+        var (other, _) = NewModel(recipe with { Seed = 99 });
+        using var o = other;
+        using var otherTrainer = new FullParameterTrainer(other, recipe);
+        Assert.Equal(7, PretrainCheckpoint.Load(dir, other, otherTrainer.Optimizer, "r"));
+        foreach (var ((_, x), (_, y)) in model.NamedTensors().Zip(other.NamedTensors()))
+            Assert.True(x.eq(y).all().item<bool>());
+        Assert.Throws<InvalidDataException>(() => PretrainCheckpoint.Load(dir, other, otherTrainer.Optimizer, "another recipe"));
+    }
+
+    [Fact]
+    public void Pretrainer_WritesALoadableModelDirectory_AndRefusesToOverwriteARun()
+    {
+        var dir = TinyModelDir.Fresh();
+        new Pretrainer(Tiny with { Steps = 3, ProbeEvery = 3, CheckpointEvery = 3, ProbeQuestions = 2 }, dir).Run(resume: false);
+        var tokenizer = HfTokenizer.Load(dir);
+        using var model = TransformerModel.Load(dir, CPU);
+        Assert.Equal("LlamaForCausalLM", model.Config.Architectures[0]);
+        Assert.True(model.Config.VocabSize >= tokenizer.VocabSize);
+        Assert.True(new FileInfo(Path.Combine(dir, "model.safetensors")).Length < 16 << 20);
+        Assert.Contains("em_with_doc", File.ReadAllText(Path.Combine(dir, Pretrainer.CurveFile)), StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => new Pretrainer(Tiny, dir).Run(resume: false));
+    }
+
+    [Fact]
+    public void BatchSampler_IsAFunctionOfTheStep()
+    {
+        var (model, tokenizer) = NewModel(Tiny);
+        using var _ = model;
+        var a = new BatchSampler(new SequenceBuilder(tokenizer, Tiny), Tiny).Batch(5);
+        var b = new BatchSampler(new SequenceBuilder(tokenizer, Tiny), Tiny).Batch(5);
+        Assert.Equal(a.SelectMany(s => s.Tokens), b.SelectMany(s => s.Tokens));
+        Assert.True(a.Sum(s => s.Length) <= Math.Max(Tiny.TokensPerStep, a[0].Length));
+    }
+
+    [Fact]
+    public void Curriculum_RampsFromStartToMaxRecords()
+    {
+        var r = PretrainRecipe.Records;
+        Assert.Equal(r.StartRecords, r.RecordCeiling(0));
+        Assert.Equal(r.MaxRecords, r.RecordCeiling(r.Steps));
+        Assert.True(r.LearningRateAt(r.WarmupSteps) > r.LearningRateAt(r.Steps - 1));
+    }
+}

@@ -1,0 +1,103 @@
+using Cartridges.ProvingGround.Records;
+
+namespace Cartridges.ProvingGround.Tests.Records;
+
+public sealed class RecordsGeneratorTests
+{
+    static readonly RecordSplit[] Splits = [RecordSplit.Train, RecordSplit.HeldOut, RecordSplit.HeldOutTemplates];
+
+    [Fact]
+    public void Document_SameSeedAndIndex_IsIdentical()
+    {
+        var a = new RecordsGenerator(RecordSplit.Train, 7);
+        var b = new RecordsGenerator(RecordSplit.Train, 7);
+        var da = a.Document(3, 5);
+        var db = b.Document(3, 5);
+        Assert.Equal(da.Text, db.Text);
+        Assert.Equal(a.Questions(da).Select(q => q.MultipleChoiceText), b.Questions(db).Select(q => q.MultipleChoiceText));
+    }
+
+    [Fact]
+    public void Document_OtherSeedOrIndex_Differs()
+    {
+        var gen = new RecordsGenerator(RecordSplit.Train, 7);
+        Assert.NotEqual(gen.Document(3, 5).Text, gen.Document(4, 5).Text);
+        Assert.NotEqual(gen.Document(3, 5).Text, new RecordsGenerator(RecordSplit.Train, 8).Document(3, 5).Text);
+    }
+
+    [Theory]
+    [InlineData(RecordSplit.Train)]
+    [InlineData(RecordSplit.HeldOut)]
+    [InlineData(RecordSplit.HeldOutTemplates)]
+    public void EveryQuestion_IsAnswerableFromItsOwnRecord(RecordSplit split)
+    {
+        var gen = new RecordsGenerator(split, 1);
+        for (var i = 0; i < 20; i++)
+        {
+            var doc = gen.Document(i, 1 + i % 8);
+            var paragraphs = doc.Text.Split("\n\n")[1..];
+            Assert.Equal(doc.Records.Count, paragraphs.Length);
+            var questions = gen.Questions(doc);
+            Assert.Equal(doc.Records.Count * Enum.GetValues<FactKind>().Length, questions.Count);
+            foreach (var q in questions)
+            {
+                // The exact answer is written, as a whole word sequence, in the paragraph of the patient asked about.
+                Assert.Contains(" " + q.Answer, paragraphs[q.Record], StringComparison.Ordinal);
+                Assert.Contains(doc.Records[q.Record].Name, q.Text, StringComparison.Ordinal);
+                Assert.Equal(5, q.Choices.Count);
+                Assert.Equal(5, q.Choices.Distinct().Count());
+                Assert.Equal(q.Answer, q.Choices[q.CorrectChoice]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Answers_AreUnambiguousWithinADocument()
+    {
+        // Names identify one patient: first names and surnames are unique while the pools allow it.
+        var doc = new RecordsGenerator(RecordSplit.Train, 1).Document(0, 40);
+        Assert.Equal(40, doc.Records.Select(r => r.First).Distinct().Count());
+        Assert.Equal(40, doc.Records.Select(r => r.Last).Distinct().Count());
+        Assert.Equal(40, doc.Records.Select(r => r.Number).Distinct().Count());
+    }
+
+    [Fact]
+    public void Splits_ShareNoDocument()
+    {
+        var texts = Splits.Select(s => Enumerable.Range(0, 200).Select(i => new RecordsGenerator(s, 1).Document(i, 3).Text).ToHashSet()).ToList();
+        Assert.All(texts, t => Assert.Equal(200, t.Count));
+        Assert.Empty(texts[0].Intersect(texts[1]));
+        Assert.Empty(texts[0].Intersect(texts[2]));
+        Assert.Empty(texts[1].Intersect(texts[2]));
+    }
+
+    [Fact]
+    public void TemplateSplit_UsesOnlyTemplatesTrainingNeverUses()
+    {
+        foreach (var list in RecordTemplates.Facts.Values.Concat(RecordTemplates.Questions.Values).Append(RecordTemplates.Headers).Append(RecordTemplates.Notes))
+        {
+            var train = RecordTemplates.Range(list.Count, RecordSplit.Train);
+            var held = RecordTemplates.Range(list.Count, RecordSplit.HeldOutTemplates);
+            Assert.True(train.End <= held.Start && held.Start < held.End && train.Start < train.End);
+            Assert.Equal(train, RecordTemplates.Range(list.Count, RecordSplit.HeldOut));
+        }
+        // Rendered text agrees: no training question template text appears among held-out-template questions.
+        var trainQuestions = new RecordsGenerator(RecordSplit.Train, 1);
+        var heldQuestions = new RecordsGenerator(RecordSplit.HeldOutTemplates, 1);
+        var doc = trainQuestions.Document(0, 6);
+        var a = trainQuestions.Questions(doc).Select(q => (q.Kind, q.Template)).ToHashSet();
+        var b = heldQuestions.Questions(doc).Select(q => (q.Kind, q.Template)).ToHashSet();
+        Assert.Empty(a.Intersect(b));
+    }
+
+    [Theory]
+    [InlineData(1024)]
+    [InlineData(4096)]
+    public void DocumentOfTokens_IsTheShortestDocumentReachingTheTarget(int target)
+    {
+        var gen = new RecordsGenerator(RecordSplit.HeldOut, 1);
+        var doc = gen.DocumentOfTokens(2, target);
+        Assert.True(TokenEstimate.Count(doc.Text) >= target);
+        Assert.True(TokenEstimate.Count(gen.Document(2, doc.Records.Count - 1).Text) < target);
+    }
+}

@@ -1,0 +1,58 @@
+using Cartridges.Model.Chat;
+using Cartridges.Model.Tokenization;
+using Cartridges.ProvingGround.Records;
+using Cartridges.ProvingGround.Vocabulary;
+
+namespace Cartridges.ProvingGround.Tests.Vocabulary;
+
+public sealed class RecordsTokenizerTests
+{
+    static readonly HfTokenizer Tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+
+    [Theory]
+    [InlineData(" Kowalski")]
+    [InlineData(" Anna")]
+    [InlineData(" 482")]
+    [InlineData(" 1961")]
+    [InlineData(" March")]
+    [InlineData(" metformin")]
+    [InlineData(" hypertension")]
+    [InlineData(" 1000")]
+    [InlineData(" Abbott")]
+    public void EveryValue_IsOneToken(string piece) => Assert.Single(Tokenizer.Encode(piece));
+
+    [Fact]
+    public void Documents_TokenizeOneTokenPerPiece_AndRoundTrip()
+    {
+        foreach (var split in new[] { RecordSplit.Train, RecordSplit.HeldOut, RecordSplit.HeldOutTemplates })
+        {
+            var gen = new RecordsGenerator(split, 5);
+            var doc = gen.Document(123, 7);
+            var ids = Tokenizer.Encode(doc.Text);
+            Assert.Equal(TokenEstimate.Count(doc.Text), ids.Count);
+            Assert.Equal(doc.Text, Tokenizer.Decode(ids));
+            foreach (var q in gen.Questions(doc)) Assert.Equal(TokenEstimate.Count(q.Text), Tokenizer.Encode(q.Text).Count);
+        }
+    }
+
+    [Fact]
+    public void UnknownText_FallsBackToBytes()
+    {
+        var text = "Zyxwv ünïcode ☃";
+        Assert.Equal(text, Tokenizer.Decode(Tokenizer.Encode(text)));
+    }
+
+    [Fact]
+    public void LlamaChatTemplate_SpecialTokensExist()
+    {
+        var template = ChatTemplate.For("llama");
+        var ids = template.Encode(Tokenizer, [new ChatMessage("user", "When was Anna Kowalski born?")], addGenerationPrompt: true);
+        Assert.Equal(Tokenizer.BosId, ids[0]);
+        Assert.Contains(Tokenizer.EncodeSpecial("<|eot_id|>"), ids);
+        Assert.Equal(Tokenizer.EosId, Tokenizer.EncodeSpecial("<|eot_id|>"));
+        Assert.Contains(Tokenizer.EncodeSpecial("<|eot_id|>"), template.StopTokenIds(Tokenizer));
+    }
+
+    [Fact]
+    public void Pieces_AreDeterministic() => Assert.Equal(TinyModelDir.Pieces, VocabularySamples.Pieces(1));
+}
