@@ -42,6 +42,28 @@ public sealed class ImportTests(SingleSiloCluster cluster) : IClassFixture<Singl
         Assert.Equal(expected, answer.TokenIds);
         var e = await Assert.ThrowsAsync<CartridgeException>(() => grain.ImportAsync(ClusterHarness.TinySpec(corpus), file));
         Assert.Equal(CartridgeException.Conflict, e.Code);
+
+        // The silo's cartridge counters (the dashboard's source) see it: one serving cartridge, resident bytes.
+        var seen = new Dictionary<string, double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Microsoft.Orleans" && instrument.Name.StartsWith("cartridges-", StringComparison.Ordinal)) l.EnableMeasurementEvents(instrument);
+        };
+        void Record(System.Diagnostics.Metrics.Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var name = instrument.Name;
+            foreach (var tag in tags) name += $"[{tag.Key}={tag.Value}]";
+            seen[name] = seen.GetValueOrDefault(name) + value;
+        }
+        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.True(seen.GetValueOrDefault("cartridges-by-state[state=serving]") >= 1, string.Join(", ", seen.Select(kv => $"{kv.Key}={kv.Value}")));
+        Assert.True(seen.GetValueOrDefault("cartridges-resident-bytes") > 0);
+        Assert.True(seen.ContainsKey("cartridges-tokens-per-second") && seen.ContainsKey("cartridges-batch-size"));
     }
 
     [Fact]
