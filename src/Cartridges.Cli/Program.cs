@@ -5,6 +5,7 @@ using Cartridges.Cli.Commands;
 var root = new RootCommand("Cartridges.Cluster: train small KV caches (cartridges) for long documents and serve them.");
 root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(DbCommands.Create());
 root.Subcommands.Add(ProvingGroundCommands.Data());
 foreach (var command in TrainingCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

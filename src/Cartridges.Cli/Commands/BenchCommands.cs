@@ -15,6 +15,7 @@ internal static class BenchCommands
         var cmd = new Command("bench", "Benchmarks that print figures");
         cmd.Subcommands.Add(ModelBench());
         cmd.Subcommands.Add(TrainBench.Create());
+        cmd.Subcommands.Add(ServeBench.Create());
         return cmd;
     }
 
