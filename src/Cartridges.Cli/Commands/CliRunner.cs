@@ -14,7 +14,8 @@ internal static class CliRunner
         }
         catch (Exception e) when (e is ModelLoadException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
                                        or InvalidDataException or HubException or KeyNotFoundException or InvalidOperationException
-                                       or IOException or UnauthorizedAccessException)
+                                       or IOException or UnauthorizedAccessException
+                                       or Cartridges.Storage.Database.SchemaMigrationException or Cartridges.Abstractions.CartridgeException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
