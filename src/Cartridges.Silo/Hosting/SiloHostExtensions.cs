@@ -1,6 +1,7 @@
 // Shared by Program.cs and the tests that start real silo hosts.
 using System.Net;
 using Cartridges.Grains.Hosting;
+using Cartridges.Silo.Api;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
@@ -41,6 +42,7 @@ public static class SiloHostExtensions
             silo.AddDashboard();
         });
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");
+        builder.AddCartridgesApi();
         return builder;
     }
 
@@ -50,6 +52,7 @@ public static class SiloHostExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready");
         app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapCartridgesApi();
         return app;
     }
 }

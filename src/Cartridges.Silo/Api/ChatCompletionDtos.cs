@@ -1,0 +1,115 @@
+// The request, response and stream chunk of POST /v1/chat/completions, in OpenAI's shapes (snake_case via ApiJson).
+// Only what the cartridges answer with is modelled; other OpenAI fields of a request are accepted and ignored.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Cartridges.Silo.Api;
+
+/// <summary>An OpenAI chat completion request, plus the <c>cartridges</c> extension field.</summary>
+public sealed record ChatCompletionRequest
+{
+    /// <summary>"cartridge/&lt;name&gt;", or a base model name when <see cref="Cartridges"/> chooses the cartridges.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The conversation; the last message must be the user's question.</summary>
+    public List<ChatMessageDto>? Messages { get; init; }
+
+    /// <summary>Cartridges to answer with, in order (several = composition).</summary>
+    public List<CartridgeRef>? Cartridges { get; init; }
+
+    /// <summary>Legacy name of <see cref="MaxCompletionTokens"/>.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Most tokens to generate.</summary>
+    public int? MaxCompletionTokens { get; init; }
+
+    /// <summary>Sampling temperature; absent means greedy (reproducible answers from a cartridge).</summary>
+    public float? Temperature { get; init; }
+
+    /// <summary>Nucleus sampling mass.</summary>
+    public float? TopP { get; init; }
+
+    /// <summary>A stop string or an array of up to four.</summary>
+    public JsonElement? Stop { get; init; }
+
+    /// <summary>Sampling seed.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Answer as server-sent events.</summary>
+    public bool? Stream { get; init; }
+
+    /// <summary>Streaming options.</summary>
+    public StreamOptionsDto? StreamOptions { get; init; }
+
+    /// <summary>Number of choices; only 1 is supported.</summary>
+    public int? N { get; init; }
+}
+
+/// <summary>One message: role and content (a string or an array of text parts).</summary>
+public sealed record ChatMessageDto(string? Role, JsonElement? Content);
+
+/// <summary>A cartridge named in the <c>cartridges</c> field.</summary>
+public sealed record CartridgeRef(string? Id);
+
+/// <summary>OpenAI's stream_options.</summary>
+public sealed record StreamOptionsDto(bool? IncludeUsage);
+
+/// <summary>Token counts.</summary>
+public sealed record UsageDto(int PromptTokens, int CompletionTokens, int TotalTokens);
+
+/// <summary>A whole chat completion.</summary>
+public sealed record ChatCompletionDto(string Id, long Created, string Model, List<ChoiceDto> Choices, UsageDto Usage)
+{
+    /// <summary>Always "chat.completion".</summary>
+    public string Object => "chat.completion";
+
+    /// <summary>Not used (null, as OpenAI sends for models without one).</summary>
+    public string? SystemFingerprint => null;
+}
+
+/// <summary>One choice of a completion.</summary>
+public sealed record ChoiceDto(int Index, AssistantMessageDto Message, string FinishReason)
+{
+    /// <summary>Log-probabilities are not returned.</summary>
+    public object? Logprobs => null;
+}
+
+/// <summary>The assistant's message.</summary>
+public sealed record AssistantMessageDto(string Content)
+{
+    /// <summary>Always "assistant".</summary>
+    public string Role => "assistant";
+}
+
+/// <summary>One server-sent chunk of a streamed completion.</summary>
+public sealed record ChatCompletionChunkDto(string Id, long Created, string Model, List<ChunkChoiceDto> Choices)
+{
+    /// <summary>Always "chat.completion.chunk".</summary>
+    public string Object => "chat.completion.chunk";
+
+    /// <summary>Not used.</summary>
+    public string? SystemFingerprint => null;
+
+    /// <summary>Set on the extra last chunk when stream_options.include_usage is true.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UsageDto? Usage { get; init; }
+}
+
+/// <summary>One choice of a chunk: the new text (delta) and, on the last, the finish reason.</summary>
+public sealed record ChunkChoiceDto(int Index, DeltaDto Delta, string? FinishReason)
+{
+    /// <summary>Log-probabilities are not returned.</summary>
+    public object? Logprobs => null;
+}
+
+/// <summary>A chunk's increment; the first carries the role.</summary>
+public sealed record DeltaDto
+{
+    /// <summary>"assistant" on the first chunk only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Role { get; init; }
+
+    /// <summary>New text.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Content { get; init; }
+}

@@ -1,0 +1,110 @@
+// Turns an OpenAI chat request into what a cartridge grain answers: which cartridges (the first is asked, the rest
+// composed after it), the question, and the decoding options. Cartridges are always the caller's own: names are
+// resolved under the authenticated tenant, so another tenant's cartridge can be neither asked nor composed.
+using System.Text;
+using System.Text.Json;
+using Cartridges.Abstractions;
+
+namespace Cartridges.Silo.Api;
+
+/// <summary>A validated chat request: the cartridges, the question and the options to ask with.</summary>
+internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Question, AskOptions Options, string Model, bool IncludeUsage)
+{
+    /// <summary>The prefix of <c>model</c> values that name a cartridge.</summary>
+    public const string ModelPrefix = "cartridge/";
+
+    /// <summary>Validates <paramref name="request"/> for <paramref name="tenant"/>; throws <see cref="ApiError"/> (400/404) for anything unusable.</summary>
+    public static ChatQuestion From(ChatCompletionRequest request, string tenant, ICollection<string> baseModels, int defaultMaxTokens)
+    {
+        var names = new List<string>();
+        if (request.Model is { } model && model.StartsWith(ModelPrefix, StringComparison.Ordinal)) names.Add(model[ModelPrefix.Length..]);
+        foreach (var reference in request.Cartridges ?? [])
+        {
+            var id = reference?.Id ?? throw ApiError.BadRequest("Every entry of 'cartridges' needs an 'id'.", "cartridges");
+            names.Add(id.StartsWith(ModelPrefix, StringComparison.Ordinal) ? id[ModelPrefix.Length..] : id);
+        }
+        names = [.. names.Distinct(StringComparer.Ordinal)];
+        if (names.Count == 0)
+        {
+            if (string.IsNullOrEmpty(request.Model)) throw ApiError.BadRequest("'model' is required: \"cartridge/<name>\".", "model", "missing_required_parameter");
+            if (!baseModels.Contains(request.Model))
+                throw new ApiError(404, $"The model '{request.Model}' does not exist.", code: "model_not_found", param: "model");
+            throw ApiError.BadRequest($"Questions are answered from cartridges: use model \"cartridge/<name>\" or \"cartridges\": [{{\"id\": \"<name>\"}}] with base model '{request.Model}'.", "model");
+        }
+        foreach (var name in names)
+            if (CartridgeKey.Problem(name, "cartridge name") is { } problem) throw ApiError.BadRequest(problem, "model", "invalid_cartridge_name");
+
+        var (system, question) = Conversation(request.Messages);
+        var maxTokens = request.MaxCompletionTokens ?? request.MaxTokens ?? defaultMaxTokens;
+        if (maxTokens < 1) throw ApiError.BadRequest($"max_tokens must be >= 1 (got {maxTokens}).", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+        if (request.Temperature is < 0 or > 2) throw ApiError.BadRequest($"temperature must be in [0, 2] (got {request.Temperature}).", "temperature");
+        if (request.TopP is <= 0 or > 1) throw ApiError.BadRequest($"top_p must be in (0, 1] (got {request.TopP}).", "top_p");
+        if (request.N is { } n && n != 1) throw ApiError.BadRequest($"Only n = 1 is supported (got {n}).", "n");
+        var options = new AskOptions
+        {
+            MaxTokens = maxTokens,
+            Temperature = request.Temperature ?? 0f,
+            TopP = request.TopP ?? 1f,
+            Seed = unchecked((ulong)(request.Seed ?? 0)),
+            Stop = StopStrings(request.Stop),
+            ComposeWith = [.. names.Skip(1).Select(name => CartridgeKey.Of(tenant, name))],
+            System = system,
+        };
+        return new ChatQuestion(names, question, options, request.Model ?? ModelPrefix + names[0], request.StreamOptions?.IncludeUsage == true);
+    }
+
+    /// <summary>System/developer messages become the system prompt; the last message is the question; earlier turns are quoted before it.</summary>
+    static (string? System, string Question) Conversation(List<ChatMessageDto>? messages)
+    {
+        if (messages is not { Count: > 0 }) throw ApiError.BadRequest("'messages' must hold at least one user message.", "messages", "missing_required_parameter");
+        var system = new List<string>();
+        var turns = new List<(string Role, string Text)>();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var role = messages[i]?.Role;
+            var text = Text(messages[i]?.Content, i);
+            switch (role)
+            {
+                case "system" or "developer": system.Add(text); break;
+                case "user" or "assistant": turns.Add((role, text)); break;
+                default: throw ApiError.BadRequest($"messages[{i}].role '{role}' is not supported (system, developer, user, assistant).", $"messages[{i}].role");
+            }
+        }
+        if (turns.Count == 0 || turns[^1].Role != "user") throw ApiError.BadRequest("The last message must be the user's question.", "messages");
+        if (string.IsNullOrWhiteSpace(turns[^1].Text)) throw ApiError.BadRequest("The question (last user message) is empty.", "messages");
+        // The cartridge is the document; earlier turns are quoted into the question so follow-ups keep their context.
+        var question = turns[^1].Text;
+        if (turns.Count > 1)
+        {
+            var quoted = new StringBuilder("Conversation so far:\n");
+            foreach (var (role, text) in turns.SkipLast(1)) quoted.Append(role == "user" ? "User: " : "Assistant: ").Append(text).Append('\n');
+            question = quoted.Append("\nQuestion: ").Append(question).ToString();
+        }
+        return (system.Count == 0 ? null : string.Join("\n\n", system), question);
+    }
+
+    static string Text(JsonElement? content, int index)
+    {
+        if (content is not { } c || c.ValueKind == JsonValueKind.Null) return "";
+        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
+        if (c.ValueKind != JsonValueKind.Array) throw ApiError.BadRequest($"messages[{index}].content must be a string or an array of text parts.", $"messages[{index}].content");
+        var text = new StringBuilder();
+        foreach (var part in c.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
+                || !part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+                throw ApiError.BadRequest($"messages[{index}].content: only text parts are supported.", $"messages[{index}].content");
+            text.Append(value.GetString());
+        }
+        return text.ToString();
+    }
+
+    static IReadOnlyList<string> StopStrings(JsonElement? stop)
+    {
+        if (stop is not { } s || s.ValueKind == JsonValueKind.Null) return [];
+        if (s.ValueKind == JsonValueKind.String) return s.GetString() is { Length: > 0 } one ? [one] : [];
+        if (s.ValueKind != JsonValueKind.Array || s.GetArrayLength() > 4 || s.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+            throw ApiError.BadRequest("stop must be a string or an array of at most 4 strings.", "stop");
+        return [.. s.EnumerateArray().Select(e => e.GetString()!).Where(e => e.Length > 0)];
+    }
+}

@@ -1,0 +1,146 @@
+using System.ClientModel;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Cartridges.Abstractions;
+using Cartridges.Api.Tests.Support;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Models;
+
+namespace Cartridges.Api.Tests.Chat;
+
+/// <summary>/v1/chat/completions and /v1/models through the official OpenAI .NET client (and raw HTTP for the cartridges field).</summary>
+[Collection(ApiCollection.Name)]
+public sealed class ChatCompletionTests(ApiHost host)
+{
+    const string System = "Answer from the chronicle.";
+    const string Question = "Who keeps the lighthouse log?";
+
+    OpenAIClientOptions Options => new() { Endpoint = new Uri(host.BaseAddress, "/v1") };
+
+    ChatClient Client(string model, string? key = null) => new(model, new ApiKeyCredential(key ?? host.AcmeKey), Options);
+
+    static ChatMessage[] Messages => [new SystemChatMessage(System), new UserChatMessage(Question)];
+
+    [Fact]
+    public async Task Chat_AnswersLikeTheGrain_WithUsage()
+    {
+        ChatCompletion completion = await Client("cartridge/lighthouse").CompleteChatAsync(Messages,
+            new ChatCompletionOptions { MaxOutputTokenCount = 12, Temperature = 0f, TopP = 1f });
+        var expected = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse")
+            .AskAsync(Question, new AskOptions { MaxTokens = 12, System = System });
+
+        Assert.Equal(expected.Text, completion.Content[0].Text);
+        Assert.Equal(ChatMessageRole.Assistant, completion.Role);
+        Assert.Equal(expected.FinishReason == "length" ? ChatFinishReason.Length : ChatFinishReason.Stop, completion.FinishReason);
+        Assert.Equal(expected.PromptTokens, completion.Usage.InputTokenCount);
+        Assert.Equal(expected.CompletionTokens, completion.Usage.OutputTokenCount);
+        Assert.Equal(expected.PromptTokens + expected.CompletionTokens, completion.Usage.TotalTokenCount);
+        Assert.Equal("cartridge/lighthouse", completion.Model);
+        Assert.StartsWith("chatcmpl-", completion.Id);
+    }
+
+    [Fact]
+    public async Task Streaming_SameTextAsNonStreaming_WithFinishReasonAndUsage()
+    {
+        var client = Client("cartridge/lighthouse");
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 12, Temperature = 0f };
+        ChatCompletion whole = await client.CompleteChatAsync(Messages, options);
+
+        var text = new StringBuilder();
+        ChatFinishReason? finish = null;
+        ChatTokenUsage? usage = null;
+        var updates = 0;
+        await foreach (var update in client.CompleteChatStreamingAsync(Messages, options))
+        {
+            updates++;
+            foreach (var part in update.ContentUpdate) text.Append(part.Text);
+            finish ??= update.FinishReason;
+            usage ??= update.Usage;
+        }
+        Assert.Equal(whole.Content[0].Text, text.ToString());
+        Assert.Equal(whole.FinishReason, finish);
+        Assert.NotNull(usage); // the client asks for stream_options.include_usage
+        Assert.Equal(whole.Usage.OutputTokenCount, usage.OutputTokenCount);
+        Assert.True(updates >= 3, $"role, content and finish chunks expected; got {updates} updates");
+    }
+
+    [Fact]
+    public async Task RawSse_HasRoleFirst_FinishLast_AndDone()
+    {
+        using var http = host.Http(host.AcmeKey);
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", ApiAssert.Chat("cartridge/lighthouse", Question, stream: true));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => Assert.StartsWith("data: ", l));
+        Assert.Equal("data: [DONE]", lines[^1]);
+        var chunks = lines[..^1].Select(l => JsonDocument.Parse(l["data: ".Length..]).RootElement).ToList();
+        Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", c.GetProperty("object").GetString()));
+        Assert.Equal("assistant", chunks[0].GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Contains(chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString(), new[] { "stop", "length" });
+        Assert.False(chunks[^1].TryGetProperty("usage", out _)); // only with stream_options.include_usage
+    }
+
+    [Fact]
+    public async Task Composition_CartridgesField_AnswersLikeTheComposedGrain()
+    {
+        using var http = host.Http(host.AcmeKey);
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions",
+            ApiAssert.Chat("tiny", Question, maxTokens: 10, cartridges: new[] { new { id = "lighthouse" }, new { id = "orchard" } }));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        var expected = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse")
+            .AskAsync(Question, new AskOptions { MaxTokens = 10, ComposeWith = ["acme/orchard"] });
+        var alone = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, new AskOptions { MaxTokens = 10 });
+        Assert.Equal(expected.Text, body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(32, expected.CartridgeTokens); // both cartridges were the prefix
+        Assert.Equal(16, alone.CartridgeTokens);
+    }
+
+    [Fact]
+    public async Task Errors_SurfaceAsClientResultExceptions_WithTheirStatus()
+    {
+        var unknown = await Assert.ThrowsAsync<ClientResultException>(() => Client("cartridge/nope").CompleteChatAsync(Messages));
+        Assert.Equal(404, unknown.Status);
+        Assert.Contains("nope", unknown.Message);
+
+        var streamUnknown = await Assert.ThrowsAsync<ClientResultException>(async () =>
+        {
+            await foreach (var _ in Client("cartridge/nope").CompleteChatStreamingAsync(Messages)) { }
+        });
+        Assert.Equal(404, streamUnknown.Status);
+
+        var badKey = await Assert.ThrowsAsync<ClientResultException>(() => Client("cartridge/lighthouse", "ck-wrong").CompleteChatAsync(Messages));
+        Assert.Equal(401, badKey.Status);
+
+        var zeroTokens = await Assert.ThrowsAsync<ClientResultException>(() =>
+            Client("cartridge/lighthouse").CompleteChatAsync(Messages, new ChatCompletionOptions { MaxOutputTokenCount = 0 }));
+        Assert.Equal(400, zeroTokens.Status);
+
+        var baseOnly = await Assert.ThrowsAsync<ClientResultException>(() => Client("tiny").CompleteChatAsync(Messages));
+        Assert.Equal(400, baseOnly.Status);
+
+        var unknownModel = await Assert.ThrowsAsync<ClientResultException>(() => Client("gpt-9").CompleteChatAsync(Messages));
+        Assert.Equal(404, unknownModel.Status);
+
+        var lastIsAssistant = await Assert.ThrowsAsync<ClientResultException>(() =>
+            Client("cartridge/lighthouse").CompleteChatAsync([new UserChatMessage("hi"), new AssistantChatMessage("hello")]));
+        Assert.Equal(400, lastIsAssistant.Status);
+    }
+
+    [Fact]
+    public async Task Models_ListsBaseModelsAndServingCartridges()
+    {
+        var models = new OpenAIModelClient(new ApiKeyCredential(host.AcmeKey), Options);
+        var ids = (await models.GetModelsAsync()).Value.Select(m => m.Id).ToList();
+        Assert.Contains("tiny", ids);
+        Assert.Contains("cartridge/lighthouse", ids);
+        Assert.Contains("cartridge/orchard", ids);
+
+        var other = new OpenAIModelClient(new ApiKeyCredential(host.GlobexKey), Options);
+        Assert.Equal(["tiny"], (await other.GetModelsAsync()).Value.Select(m => m.Id).ToList());
+    }
+}
