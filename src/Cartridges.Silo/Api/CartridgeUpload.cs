@@ -1,5 +1,6 @@
 // POST /v1/cartridges as multipart/form-data: text fields name, model, size_tokens, start, and synthesis / training
-// as JSON; every file part (and any "corpus" text field) is corpus text, joined in order by blank lines.
+// as JSON; a file part named "cartridge" is an already trained cartridge (safetensors, e.g. from `cartridges train`)
+// to serve at once; every other file part (and any "corpus" text field) is corpus text, joined in order by blank lines.
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +15,10 @@ internal static class CartridgeUpload
     public static bool IsMultipart(HttpRequest request) =>
         request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
 
-    public static async Task<(CreateCartridgeRequest Request, string Corpus)> ReadAsync(HttpContext http, long maxBytes)
+    /// <summary>The form field of a trained cartridge file to import.</summary>
+    public const string CartridgeField = "cartridge";
+
+    public static async Task<(CreateCartridgeRequest Request, string Corpus, byte[]? CartridgeFile)> ReadAsync(HttpContext http, long maxBytes)
     {
         RequestBody.Limit(http, maxBytes);
         var limit = (int)Math.Min(int.MaxValue, maxBytes);
@@ -38,12 +42,18 @@ internal static class CartridgeUpload
         }
 
         var corpus = new List<string>();
+        byte[]? cartridge = null;
         if (form["corpus"] is { Count: > 0 } texts) corpus.AddRange(texts.Where(t => t is not null)!);
         foreach (var file in form.Files)
         {
             using var stream = file.OpenReadStream();
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, http.RequestAborted);
+            if (file.Name == CartridgeField)
+            {
+                cartridge = cartridge is null ? buffer.ToArray() : throw ApiError.BadRequest("Upload one cartridge file at most.", CartridgeField);
+                continue;
+            }
             try
             {
                 corpus.Add(StrictUtf8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
@@ -62,7 +72,7 @@ internal static class CartridgeUpload
             Synthesis = Json<SynthesisDto>(form, "synthesis"),
             Training = Json<TrainingDto>(form, "training"),
         };
-        return (request, string.Join("\n\n", corpus));
+        return (request, string.Join("\n\n", corpus), cartridge);
     }
 
     static int? Number(IFormCollection form, string field) =>

@@ -20,9 +20,10 @@ internal static class CartridgesEndpoints
         var max = api.Value.MaxCreateBodyBytes;
         CreateCartridgeRequest request;
         string corpus;
+        byte[]? trained = null;
         if (CartridgeUpload.IsMultipart(http.Request))
         {
-            (request, corpus) = await CartridgeUpload.ReadAsync(http, max);
+            (request, corpus, trained) = await CartridgeUpload.ReadAsync(http, max);
         }
         else
         {
@@ -47,14 +48,15 @@ internal static class CartridgesEndpoints
         CartridgeStatus status;
         try
         {
-            status = await grain.CreateAsync(spec);
+            // A trained file (multipart "cartridge") is checked against the base model and served at once.
+            status = trained is null ? await grain.CreateAsync(spec) : await grain.ImportAsync(spec, trained);
         }
         catch when (reservation == TenantReservation.Reserved)
         {
             await index.ReleaseAsync(name); // nothing was created: give the quota back
             throw;
         }
-        if (request.Start == true) status = await grain.StartAsync();
+        if (request.Start == true && trained is null) status = await grain.StartAsync();
         return Results.Json(CartridgeDto.From(name, status), ApiJson.Options, statusCode: StatusCodes.Status201Created);
     }
 

@@ -48,6 +48,9 @@ public sealed class ApiHost : IAsyncLifetime
     /// <summary>Tenant "tight": 1 cartridge, 4000 corpus bytes, 1 request at a time.</summary>
     public string TightKey { get; private set; } = "";
 
+    /// <summary>Tenant "load": room for the load test's concurrent requests.</summary>
+    public string LoadKey { get; private set; } = "";
+
     /// <summary>States of "lighthouse" seen while polling GET /v1/cartridges/lighthouse, in order.</summary>
     public List<string> LighthouseStates { get; } = [];
 
@@ -104,6 +107,7 @@ public sealed class ApiHost : IAsyncLifetime
         AcmeKey = await TenantAdmin.AddAsync(DataDirectory, "acme");
         GlobexKey = await TenantAdmin.AddAsync(DataDirectory, "globex");
         TightKey = await TenantAdmin.AddAsync(DataDirectory, "tight", new TenantLimits { MaxCartridges = 1, MaxCorpusBytes = 4000, MaxConcurrentRequests = 1 });
+        LoadKey = await TenantAdmin.AddAsync(DataDirectory, "load", new TenantLimits { MaxConcurrentRequests = 1000 });
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = _root, EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
