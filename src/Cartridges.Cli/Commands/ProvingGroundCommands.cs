@@ -131,9 +131,10 @@ internal static class ProvingGroundCommands
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default 1)" };
         var perRecord = new Option<double?>("--questions-per-record") { Description = "Questions per record in each training conversation (plus four)" };
         var contextWeight = new Option<float?>("--context-weight") { Description = "Loss weight of non-answer tokens" };
+        var device = new Option<string>("--device") { Description = "cpu (default) or cuda[:N] (fp32 training either way)", DefaultValueFactory = _ => "cpu" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
-            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight,
+            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, device,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -149,7 +150,7 @@ internal static class ProvingGroundCommands
                 QuestionsPerRecord = pr.GetValue(perRecord) ?? r.QuestionsPerRecord,
                 ContextLossWeight = pr.GetValue(contextWeight) ?? r.ContextLossWeight,
             };
-            var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine).Run(pr.GetValue(resume), cancel: ct);
+            var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");
             return Task.FromResult(0);
         }));

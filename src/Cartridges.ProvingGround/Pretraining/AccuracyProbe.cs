@@ -99,7 +99,7 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
             var (tokens, promptLength) = batch[b];
             // Positions promptLength-1 .. end-2 predict the reply tokens promptLength .. end-1.
             var rows = hidden[b].narrow(0, promptLength - 1, tokens.Length - promptLength);
-            var predicted = model.Logits(rows).argmax(-1).data<long>().ToArray();
+            var predicted = model.Logits(rows).argmax(-1).cpu().data<long>().ToArray();
             var ok = true;
             for (var k = 0; k < predicted.Length && ok; k++) ok = predicted[k] == tokens[promptLength + k];
             if (ok) correct++;

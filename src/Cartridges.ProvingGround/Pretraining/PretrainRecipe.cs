@@ -26,7 +26,7 @@ public sealed record PretrainRecipe
     public int MaxPositions { get; init; } = 2048;
 
     /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 5000;
+    public int Steps { get; init; } = 3000;
 
     /// <summary>Peak learning rate (AdamW, linear warm-up, cosine decay to 10%).</summary>
     public double LearningRate { get; init; } = 3e-3;
@@ -47,7 +47,7 @@ public sealed record PretrainRecipe
     public int MinRecords { get; init; } = 1;
 
     /// <summary>Most records per training document at the end of the curriculum.</summary>
-    public int MaxRecords { get; init; } = 12;
+    public int MaxRecords { get; init; } = 10;
 
     /// <summary>Records per document at the start of the curriculum.</summary>
     public int StartRecords { get; init; } = 2;
@@ -55,11 +55,11 @@ public sealed record PretrainRecipe
     /// <summary>Share of the steps over which the record count ramps from start to max.</summary>
     public double CurriculumFraction { get; init; } = 0.6;
 
-    /// <summary>Loss weight of tokens that are not answers (document, prompts): a light language-modelling signal.</summary>
-    public float ContextLossWeight { get; init; } = 0.1f;
+    /// <summary>Loss weight of tokens that are not answers (document, prompts): plain language modelling, whose repeated names teach copying.</summary>
+    public float ContextLossWeight { get; init; } = 1.0f;
 
     /// <summary>Questions per record in a training conversation, on top of four (dense recall supervision).</summary>
-    public double QuestionsPerRecord { get; init; } = 1.0;
+    public double QuestionsPerRecord { get; init; } = 2.0;
 
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;

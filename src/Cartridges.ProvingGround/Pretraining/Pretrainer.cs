@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 namespace Cartridges.ProvingGround.Pretraining;
 
 /// <summary>Runs the records recipe into an output directory.</summary>
-public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<string>? log = null)
+public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<string>? log = null, Device? device = null)
 {
     /// <summary>File of the training curve (one JSON object per line).</summary>
     public const string CurveFile = "curve.jsonl";
@@ -39,7 +39,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         var tokenizer = HfTokenizer.Load(outDir);
         var config = RecordsModelConfig.Create(recipe, tokenizer.VocabSize, tokenizer.BosId!.Value, tokenizer.EosId!.Value);
         var init = RecordsModelConfig.InitialWeights(config, recipe.Seed);
-        using var model = TransformerModel.FromTensors(config, init, CPU, ScalarType.Float32);
+        using var model = TransformerModel.FromTensors(config, init, device ?? CPU, ScalarType.Float32);
         foreach (var t in init.Values) t.Dispose();
         using var trainer = new FullParameterTrainer(model, recipe);
         var start = resume && PretrainCheckpoint.Exists(CheckpointDir) ? PretrainCheckpoint.Load(CheckpointDir, model, trainer.Optimizer, recipeJson) : 0;

@@ -1,7 +1,7 @@
 // Builds training conversations about one records document: several turns, each either a question answered
 // with the exact short answer (participant B) or a seed prompt answered by writing a question about the
 // document (participant A) that the next turn then answers. Answers weigh 1 in the loss, everything else the
-// recipe's context weight (a light language-modelling signal that also teaches copying names).
+// recipe's context weight (plain language modelling by default: names repeat in a record, which teaches copying).
 using Cartridges.Model.Tokenization;
 using Cartridges.ProvingGround.Records;
 using Cartridges.Training.Synthesis;

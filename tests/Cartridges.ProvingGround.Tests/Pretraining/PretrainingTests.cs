@@ -28,10 +28,12 @@ public sealed class PretrainingTests
         using var _ = model;
         var gen = new RecordsGenerator(RecordSplit.Train, 1);
         var doc = gen.Document(0, 3);
-        var seq = new SequenceBuilder(tokenizer, Tiny with { AskTurnProbability = 0 }).Build(gen, doc, new Random(1));
+        var recipe = Tiny with { AskTurnProbability = 0, ContextLossWeight = 0.1f };
+        var seq = new SequenceBuilder(tokenizer, recipe).Build(gen, doc, new Random(1));
         var eot = tokenizer.EncodeSpecial("<|eot_id|>");
         var full = Enumerable.Range(0, seq.Length).Where(i => seq.Weights[i] == 1f).ToList();
-        Assert.Equal(SequenceBuilder.TurnsFor(3), full.Count(i => seq.Tokens[i] == eot));
+        Assert.Equal(SequenceBuilder.TurnsFor(3, recipe.QuestionsPerRecord), full.Count(i => seq.Tokens[i] == eot));
+        Assert.All(Enumerable.Range(0, seq.Length).Except(full), i => Assert.Equal(0.1f, seq.Weights[i]));
         // Every fully weighted token is a value of the document or the reply's end of turn.
         var docTokens = tokenizer.Encode(doc.Text).ToHashSet();
         Assert.All(full, i => Assert.True(seq.Tokens[i] == eot || docTokens.Contains(seq.Tokens[i])));
@@ -56,6 +58,22 @@ public sealed class PretrainingTests
         for (var s = 0; s < 8; s++) trainer.Step(batch, s);
         var after = Eval();
         Assert.True(after < before - 0.5, $"loss {before:F3} -> {after:F3}");
+    }
+
+    [Fact]
+    public void Backward_ReachesEveryWeight()
+    {
+        var recipe = Tiny with { Layers = 2 };
+        var (model, tokenizer) = NewModel(recipe);
+        using var _ = model;
+        using var trainer = new FullParameterTrainer(model, recipe);
+        var batch = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe).Batch(0);
+        using (var scope = NewDisposeScope()) trainer.Loss(batch).backward();
+        foreach (var (name, w) in model.NamedTensors())
+        {
+            Assert.True(w.grad is not null, $"{name} has no gradient");
+            Assert.True(w.grad!.abs().sum().item<float>() > 0, $"{name} has a zero gradient");
+        }
     }
 
     [Fact]
