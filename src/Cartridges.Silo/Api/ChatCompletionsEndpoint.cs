@@ -51,6 +51,10 @@ internal static class ChatCompletionsEndpoint
                 else if (chunk.Text.Length > 0) await SendAsync(http, Chunk(new DeltaDto { Content = chunk.Text }, null));
             }
         }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return; // the client went away; the grain stream was cancelled with it
+        }
         catch (Exception e) when (e is CartridgeException or TimeoutException or OrleansException && !aborted.IsCancellationRequested)
         {
             // Headers are gone: report in-band as OpenAI does, and end without [DONE] so clients see an incomplete stream.

@@ -43,6 +43,21 @@ public sealed class ChatCompletionTests(ApiHost host)
     }
 
     [Fact]
+    public async Task SamplingKnobs_ReachTheGrain_TemperatureTopPSeedStop()
+    {
+        var greedy = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, new AskOptions { MaxTokens = 12, System = System });
+        var stop = greedy.Text.Length > 6 ? greedy.Text.Substring(3, 3) : "\n\n";
+        var ask = new AskOptions { MaxTokens = 12, System = System, Temperature = 0.9f, TopP = 0.8f, Seed = 42, Stop = [stop] };
+        var expected = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, ask);
+#pragma warning disable OPENAI001 // Seed is marked experimental in the client
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 12, Temperature = 0.9f, TopP = 0.8f, Seed = 42, StopSequences = { stop } };
+#pragma warning restore OPENAI001
+        ChatCompletion completion = await Client("cartridge/lighthouse").CompleteChatAsync(Messages, options);
+        Assert.Equal(expected.Text, completion.Content[0].Text);
+        Assert.Equal(expected.CompletionTokens, completion.Usage.OutputTokenCount);
+    }
+
+    [Fact]
     public async Task Streaming_SameTextAsNonStreaming_WithFinishReasonAndUsage()
     {
         var client = Client("cartridge/lighthouse");
