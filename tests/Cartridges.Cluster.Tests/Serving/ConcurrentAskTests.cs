@@ -1,6 +1,7 @@
 using Cartridges.Abstractions;
 using Cartridges.Cluster.Tests.Support;
 using Cartridges.Grains.Placement;
+using Cartridges.Storage.Blobs;
 using Xunit.Abstractions;
 
 namespace Cartridges.Cluster.Tests.Serving;
@@ -45,5 +46,11 @@ public sealed class ConcurrentAskTests(ITestOutputHelper output)
             var alone = await grains[i].AskAsync(questions[i], options);
             Assert.Equal(alone.TokenIds, together[i].TokenIds);
         }
+
+        // Composition: cartridge 0 followed by cartridge 1 answers like the runtime given both files in that order.
+        var composed = await grains[0].AskAsync(questions[0], options with { ComposeWith = ["acme/ledger-1"] });
+        Assert.Equal(32, composed.CartridgeTokens);
+        var store = new FileBlobStore(Path.Combine(harness.DataDirectory, "blobs"));
+        Assert.Equal(await RuntimeReference.AnswerAsync(ClusterHarness.ModelDirectory, store, [blobs[0], blobs[1]], questions[0], 24), composed.TokenIds);
     }
 }
