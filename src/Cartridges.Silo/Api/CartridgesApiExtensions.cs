@@ -2,6 +2,7 @@
 // IGrainFactory, so any silo can take any request (Orleans routes the call to the silo holding the cartridge) and
 // there is no separate gateway to deploy, scale or keep in sync; a load balancer in front of the silos is all a
 // cluster needs. CPU-only silos (gpu=false) make natural HTTP front ends, as cartridge grains are never placed there.
+using Cartridges.Abstractions;
 using Cartridges.Silo.Tenants;
 
 namespace Cartridges.Silo.Api;
@@ -12,7 +13,10 @@ public static class CartridgesApiExtensions
     /// <summary>Adds the tenant store (file or PostgreSQL per profile), the per-tenant concurrency counter and the API options.</summary>
     public static WebApplicationBuilder AddCartridgesApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
+        builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section))
+            .Validate(o => o.AnonymousTenant is null || CartridgeKey.Problem(o.AnonymousTenant, "tenant") is null,
+                $"{ApiOptions.Section}:AnonymousTenant must be a valid tenant name (lowercase letters, digits, '-', '_').")
+            .ValidateOnStart();
         builder.Services.AddSingleton(TenantStores.Create(builder.Configuration));
         builder.Services.AddSingleton<TenantConcurrency>();
         builder.Services.AddSingleton<TenantGate>();
