@@ -131,10 +131,11 @@ internal static class ProvingGroundCommands
         var threads = new Option<int?>("--threads") { Description = "Torch threads (default 1)" };
         var perRecord = new Option<double?>("--questions-per-record") { Description = "Questions per record in each training conversation (plus four)" };
         var contextWeight = new Option<float?>("--context-weight") { Description = "Loss weight of non-answer tokens" };
+        var copies = new Option<int?>("--copy-sequences") { Description = "Random-word repeat sequences per step (induction-head scaffold)" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda[:N] (fp32 training either way)", DefaultValueFactory = _ => "cpu" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
-            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, device,
+            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -149,6 +150,7 @@ internal static class ProvingGroundCommands
                 Threads = pr.GetValue(threads) ?? r.Threads,
                 QuestionsPerRecord = pr.GetValue(perRecord) ?? r.QuestionsPerRecord,
                 ContextLossWeight = pr.GetValue(contextWeight) ?? r.ContextLossWeight,
+                CopySequencesPerStep = pr.GetValue(copies) ?? r.CopySequencesPerStep,
             };
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");

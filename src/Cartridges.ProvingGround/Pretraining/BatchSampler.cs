@@ -35,6 +35,9 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
             result.Add(seq);
             longest = Math.Max(longest, seq.Length);
         }
+        // Copy sequences as long as the batch's padded length, so they cost no extra padding.
+        for (var c = 0; c < recipe.CopySequencesPerStep; c++)
+            result.Add(builder.CopySequence(rng, (longest - 1) / 2));
         return result;
     }
 }

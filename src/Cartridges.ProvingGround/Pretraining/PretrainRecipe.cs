@@ -61,6 +61,12 @@ public sealed record PretrainRecipe
     /// <summary>Questions per record in a training conversation, on top of four (dense recall supervision).</summary>
     public double QuestionsPerRecord { get; init; } = 2.0;
 
+    /// <summary>
+    /// Extra sequences per step of random words repeated twice (loss on the repeat): the classic task on which
+    /// induction (copy) heads form quickly, offered as a scaffold for in-context recall. 0 = off.
+    /// </summary>
+    public int CopySequencesPerStep { get; init; }
+
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;
 

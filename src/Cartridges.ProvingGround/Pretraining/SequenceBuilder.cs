@@ -41,6 +41,18 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         return new TrainingSequence([.. tokens], [.. weights]);
     }
 
+    /// <summary>BOS, <paramref name="span"/> random word tokens, the same tokens again; only the repeat is predicted.</summary>
+    public TrainingSequence CopySequence(Random rng, int span)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        // Word tokens sit between the 256 byte tokens and the trailing special tokens.
+        var firstSpecial = tokenizer.VocabSize - Vocabulary.RecordsVocabulary.SpecialTokens.Count;
+        var words = Enumerable.Range(0, span).Select(_ => rng.Next(256, firstSpecial)).ToArray();
+        int[] tokens = [tokenizer.BosId ?? 0, .. words, .. words];
+        var weights = tokens.Select((_, i) => i > span + 1 ? 1f : 0f).ToArray();
+        return new TrainingSequence(tokens, weights);
+    }
+
     void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)
     {
         Add(tokens, weights, first ? RecordsChat.FirstPrompt(doc.Text, message) : RecordsChat.NextPrompt(message), recipe.ContextLossWeight);

@@ -40,6 +40,23 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void CopySequence_RepeatsItsWords_AndPredictsOnlyTheRepeat()
+    {
+        var (model, tokenizer) = NewModel(Tiny);
+        using var _ = model;
+        var seq = new SequenceBuilder(tokenizer, Tiny).CopySequence(new Random(3), 20);
+        Assert.Equal(41, seq.Length);
+        Assert.Equal(tokenizer.BosId, seq.Tokens[0]);
+        Assert.Equal(seq.Tokens[1..21], seq.Tokens[21..]);
+        Assert.All(seq.Tokens[1..], t => Assert.InRange(t, 256, tokenizer.VocabSize - 6));
+        // Predicting the first repeated word is a guess; from the second on, copying is possible.
+        Assert.Equal(Enumerable.Range(0, 41).Select(i => i > 21 ? 1f : 0f), seq.Weights);
+        var recipe = Tiny with { CopySequencesPerStep = 2 };
+        var batch = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe).Batch(0);
+        Assert.Equal(2, batch.Count(s => s.Tokens[1..(s.Length / 2 + 1)].SequenceEqual(s.Tokens[(s.Length / 2 + 1)..])));
+    }
+
+    [Fact]
     public void FewSteps_LowerTheLoss()
     {
         var recipe = Tiny with { LearningRate = 1e-2, WarmupSteps = 1, Steps = 30 };
