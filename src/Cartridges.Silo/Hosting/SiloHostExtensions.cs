@@ -51,7 +51,8 @@ public static class SiloHostExtensions
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready");
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.UseDashboardGuard();
+        app.MapOrleansDashboard(routePrefix: DashboardGuard.Path);
         app.MapCartridgesApi();
         return app;
     }

@@ -24,6 +24,9 @@ namespace Cartridges.Api.Tests.Support;
 /// <summary>The shared silo host, its tenants' keys and the two trained cartridges.</summary>
 public sealed class ApiHost : IAsyncLifetime
 {
+    /// <summary>The dashboard's admin key on the test host.</summary>
+    public const string DashboardAdminKey = "test-admin-key";
+
     /// <summary>Largest POST /v1/cartridges body the test host accepts.</summary>
     public const long MaxCreateBodyBytes = 256 << 10;
 
@@ -118,6 +121,7 @@ public sealed class ApiHost : IAsyncLifetime
             ["Cartridges:Models:tiny"] = modelDir,
             ["Cartridges:Device"] = "cpu",
             ["Cartridges:StatsRefresh"] = "00:00:01",
+            ["Cartridges:Dashboard:AdminKey"] = DashboardAdminKey,
             ["Cartridges:Api:MaxCreateBodyBytes"] = MaxCreateBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
