@@ -7,6 +7,7 @@ root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DbCommands.Create());
 root.Subcommands.Add(TenantCommands.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ProvingGroundCommands.Data());
 foreach (var command in TrainingCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
