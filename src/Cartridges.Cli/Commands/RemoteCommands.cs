@@ -1,0 +1,228 @@
+// `cartridges create|start|status|ask|list|delete`: a client of a running cluster over its HTTP API
+// (--endpoint, --api-key or CARTRIDGES_ENDPOINT / CARTRIDGES_API_KEY), using the API's own request/response types.
+using System.CommandLine;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Cartridges.Silo.Api;
+using Spectre.Console;
+
+namespace Cartridges.Cli.Commands;
+
+/// <summary>Cartridge commands that talk to a cluster over HTTP.</summary>
+internal static class RemoteCommands
+{
+    static readonly Option<string> Endpoint = new("--endpoint")
+    {
+        Description = "Cluster HTTP endpoint (env CARTRIDGES_ENDPOINT)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CARTRIDGES_ENDPOINT") ?? "http://localhost:5000",
+    };
+
+    static readonly Option<string?> ApiKey = new("--api-key")
+    {
+        Description = "Tenant API key (env CARTRIDGES_API_KEY)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CARTRIDGES_API_KEY"),
+    };
+
+    public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StatusCommand(), AskCommand(), ListCommand(), DeleteCommand()];
+
+    static Command WithConnection(Command cmd)
+    {
+        cmd.Options.Add(Endpoint);
+        cmd.Options.Add(ApiKey);
+        return cmd;
+    }
+
+    static HttpClient Client(ParseResult pr)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(pr.GetValue(Endpoint)!.TrimEnd('/') + "/v1/"), Timeout = TimeSpan.FromMinutes(10) };
+        if (pr.GetValue(ApiKey) is { Length: > 0 } key) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    // The API's errors are OpenAI-shaped; show their message, not the HTTP plumbing.
+    static async Task<HttpResponseMessage> Check(HttpResponseMessage response)
+    {
+        if (response.IsSuccessStatusCode) return response;
+        var body = await response.Content.ReadAsStringAsync();
+        string message;
+        try
+        {
+            message = JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString() ?? body;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            message = body;
+        }
+        throw new InvalidOperationException($"{(int)response.StatusCode} {response.ReasonPhrase}: {message}");
+    }
+
+    static async Task<CartridgeDto> GetAsync(HttpClient http, string name) =>
+        (await (await Check(await http.GetAsync($"cartridges/{Uri.EscapeDataString(name)}"))).Content.ReadFromJsonAsync<CartridgeDto>(ApiJson.Options))!;
+
+    static void Print(CartridgeDto c) =>
+        Console.WriteLine($"{c.Name,-24} {c.State,-10} {c.Progress * 100,5:F1}%  step {c.Step}/{c.TotalSteps}" +
+                          (c.Loss is { } loss ? $"  loss {loss:F4}" : "") + (c.Silo is { } silo ? $"  silo {silo}" : "") +
+                          (c.ResidentBytes > 0 ? $"  {c.ResidentBytes / 1024.0:F0} KiB resident" : "") + (c.Error is { } error ? $"  error: {error}" : ""));
+
+    static Command CreateCommand()
+    {
+        var name = new Argument<string>("name");
+        var corpus = new Option<string[]>("--corpus") { Description = "Corpus file(s), UTF-8, concatenated", Required = true, AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string>("--model") { DefaultValueFactory = _ => "default" };
+        var tokens = new Option<int>("--tokens") { Description = "Cartridge size p", DefaultValueFactory = _ => 512 };
+        var start = new Option<bool>("--start") { Description = "Start training right away" };
+        var conversations = new Option<int?>("--conversations") { Description = "Self-study conversations to synthesize" };
+        var perShard = new Option<int?>("--conversations-per-shard");
+        var chunkMin = new Option<int?>("--chunk-min");
+        var chunkMax = new Option<int?>("--chunk-max");
+        var maxQuestion = new Option<int?>("--max-question-tokens");
+        var maxAnswer = new Option<int?>("--max-answer-tokens");
+        var steps = new Option<int?>("--steps");
+        var batch = new Option<int?>("--batch-size");
+        var lr = new Option<double?>("--lr");
+        var cmd = WithConnection(new Command("create", "Create a cartridge on the cluster from corpus files")
+        {
+            name, corpus, model, tokens, start, conversations, perShard, chunkMin, chunkMax, maxQuestion, maxAnswer, steps, batch, lr,
+        });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            var text = string.Join("\n\n", pr.GetValue(corpus)!.Select(File.ReadAllText));
+            var request = new CreateCartridgeRequest
+            {
+                Name = pr.GetValue(name),
+                Model = pr.GetValue(model),
+                Corpus = text,
+                SizeTokens = pr.GetValue(tokens),
+                Start = pr.GetValue(start),
+                Synthesis = new SynthesisDto(pr.GetValue(conversations), pr.GetValue(perShard), pr.GetValue(chunkMin), pr.GetValue(chunkMax),
+                    pr.GetValue(maxQuestion), pr.GetValue(maxAnswer), null, null, null),
+                Training = new TrainingDto(pr.GetValue(steps), pr.GetValue(batch), pr.GetValue(lr), null, null),
+            };
+            var response = await Check(await http.PostAsJsonAsync("cartridges", request, ApiJson.Options, ct));
+            Print((await response.Content.ReadFromJsonAsync<CartridgeDto>(ApiJson.Options, ct))!);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command StartCommand()
+    {
+        var name = new Argument<string>("name");
+        var cmd = WithConnection(new Command("start", "Start (or retry) generating → training → serving") { name });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/start", null, ct));
+            Print(await GetAsync(http, pr.GetValue(name)!));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command StatusCommand()
+    {
+        var name = new Argument<string>("name");
+        var watch = new Option<bool>("--watch") { Description = "Follow progress with a live bar until Serving or Failed" };
+        var cmd = WithConnection(new Command("status", "Show a cartridge's state and progress") { name, watch });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            var cartridge = pr.GetValue(name)!;
+            if (!pr.GetValue(watch))
+            {
+                Print(await GetAsync(http, cartridge));
+                return 0;
+            }
+            CartridgeDto last = await GetAsync(http, cartridge);
+            await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var bar = ctx.AddTask(cartridge, maxValue: 100);
+                    while (last.State is not ("serving" or "failed"))
+                    {
+                        bar.Value = last.Progress * 100;
+                        bar.Description = $"{cartridge} {last.State} step {last.Step}/{last.TotalSteps}" + (last.Loss is { } l ? $" loss {l:F4}" : "");
+                        await Task.Delay(1000, ct);
+                        last = await GetAsync(http, cartridge);
+                    }
+                    bar.Value = last.Progress * 100;
+                });
+            Print(last);
+            return last.State == "failed" ? 1 : 0;
+        }));
+        return cmd;
+    }
+
+    static Command AskCommand()
+    {
+        var name = new Argument<string>("name");
+        var question = new Argument<string>("question");
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 256 };
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0f };
+        var compose = new Option<string[]>("--with") { Description = "Further cartridges to compose after this one", DefaultValueFactory = _ => [] };
+        var cmd = WithConnection(new Command("ask", "Ask a cartridge a question (streams the answer)") { name, question, maxTokens, temperature, compose });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            var body = new Dictionary<string, object?>
+            {
+                ["model"] = $"cartridge/{pr.GetValue(name)}",
+                ["messages"] = new[] { new { role = "user", content = pr.GetValue(question) } },
+                ["max_tokens"] = pr.GetValue(maxTokens),
+                ["temperature"] = pr.GetValue(temperature),
+                ["stream"] = true,
+            };
+            if (pr.GetValue(compose) is { Length: > 0 } others)
+                body["cartridges"] = new[] { pr.GetValue(name)! }.Concat(others).Select(id => new { id }).ToArray();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = JsonContent.Create(body) };
+            using var response = await Check(await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct));
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), Encoding.UTF8);
+            while (await reader.ReadLineAsync(ct) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                var data = line[6..];
+                if (data == "[DONE]") break;
+                using var chunk = JsonDocument.Parse(data);
+                if (chunk.RootElement.TryGetProperty("error", out var error)) throw new InvalidOperationException(error.GetProperty("message").GetString());
+                foreach (var choice in chunk.RootElement.GetProperty("choices").EnumerateArray())
+                {
+                    if (choice.GetProperty("delta").TryGetProperty("content", out var content)) Console.Write(content.GetString());
+                }
+            }
+            Console.WriteLine();
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command ListCommand()
+    {
+        var cmd = WithConnection(new Command("list", "List the tenant's cartridges"));
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            var list = await (await Check(await http.GetAsync("cartridges", ct))).Content.ReadFromJsonAsync<ListDto<CartridgeDto>>(ApiJson.Options, ct);
+            foreach (var c in list!.Data) Print(c);
+            if (list.Data.Count == 0) Console.WriteLine("no cartridges");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command DeleteCommand()
+    {
+        var name = new Argument<string>("name");
+        var cmd = WithConnection(new Command("delete", "Delete a cartridge") { name });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            await Check(await http.DeleteAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}", ct));
+            Console.WriteLine($"deleted {pr.GetValue(name)}");
+            return 0;
+        }));
+        return cmd;
+    }
+}
