@@ -1,0 +1,36 @@
+using Cartridges.Api.Tests.Support;
+using Cartridges.Model.Tests.Support;
+
+namespace Cartridges.Api.Tests.Cli;
+
+/// <summary>The `cartridges` executable as a remote client of the running host.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class RemoteCliTests(ApiHost host)
+{
+    string[] Connection(string key) => ["--endpoint", host.BaseAddress.ToString(), "--api-key", key];
+
+    [Fact]
+    public async Task StatusListAsk_ShowTheTenantsCartridges_OthersGetNotFound()
+    {
+        var (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+        Assert.Contains("serving", output);
+
+        (code, output, error) = await CliProcess.RunAsync(["list", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+        Assert.Contains("lighthouse", output);
+        Assert.Contains("orchard", output);
+
+        (code, output, error) = await CliProcess.RunAsync(["ask", "lighthouse", "Who keeps the log?", "--max-tokens", "6", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+        Assert.False(string.IsNullOrWhiteSpace(output));
+
+        // Another tenant: the cartridge does not exist for it; one clear line, exit code 1.
+        (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", .. Connection(host.GlobexKey)]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: 404", error.Trim());
+        (code, _, error) = await CliProcess.RunAsync(["list", .. Connection("ck-not-a-key")]);
+        Assert.Equal(1, code);
+        Assert.Contains("401", error);
+    }
+}
