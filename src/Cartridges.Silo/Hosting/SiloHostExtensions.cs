@@ -31,6 +31,12 @@ public static class SiloHostExtensions
                     gatewayPort: config.GetValue("Orleans:GatewayPort", 30000),
                     primarySiloEndpoint: config["Orleans:PrimarySilo"] is { } primary ? IPEndPoint.Parse(primary) : null);
             }
+            else if (Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 })
+            {
+                // In Kubernetes: cluster identity from the pod labels, endpoints from POD_IP, dead pods removed
+                // from membership as soon as Kubernetes reports them (needs the RBAC in k8s/rbac.yaml).
+                silo.UseKubernetesHosting();
+            }
             else
             {
                 silo.ConfigureEndpoints(
