@@ -8,6 +8,7 @@ root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(DbCommands.Create());
 root.Subcommands.Add(TenantCommands.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 foreach (var command in RemoteCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(ProvingGroundCommands.Data());
 foreach (var command in TrainingCommands.Create()) root.Subcommands.Add(command);
