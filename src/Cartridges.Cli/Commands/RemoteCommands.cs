@@ -25,7 +25,7 @@ internal static class RemoteCommands
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CARTRIDGES_API_KEY"),
     };
 
-    public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StatusCommand(), AskCommand(), ListCommand(), DeleteCommand()];
+    public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StatusCommand(), AskCommand(), ChatCommand(), ListCommand(), DeleteCommand()];
 
     static Command WithConnection(Command cmd)
     {
@@ -177,23 +177,58 @@ internal static class RemoteCommands
             };
             if (pr.GetValue(compose) is { Length: > 0 } others)
                 body["cartridges"] = new[] { pr.GetValue(name)! }.Concat(others).Select(id => new { id }).ToArray();
-            using var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = JsonContent.Create(body) };
-            using var response = await Check(await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct));
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), Encoding.UTF8);
-            while (await reader.ReadLineAsync(ct) is { } line)
-            {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-                var data = line[6..];
-                if (data == "[DONE]") break;
-                using var chunk = JsonDocument.Parse(data);
-                if (chunk.RootElement.TryGetProperty("error", out var error)) throw new InvalidOperationException(error.GetProperty("message").GetString());
-                foreach (var choice in chunk.RootElement.GetProperty("choices").EnumerateArray())
-                {
-                    if (choice.GetProperty("delta").TryGetProperty("content", out var content)) Console.Write(content.GetString());
-                }
-            }
-            Console.WriteLine();
+            await StreamAnswerAsync(http, body, ct);
             return 0;
+        }));
+        return cmd;
+    }
+
+    // Posts a streaming chat completion and writes the answer as it arrives; returns the whole text.
+    static async Task<string> StreamAnswerAsync(HttpClient http, object body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = JsonContent.Create(body) };
+        using var response = await Check(await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct));
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), Encoding.UTF8);
+        var text = new StringBuilder();
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+            var data = line[6..];
+            if (data == "[DONE]") break;
+            using var chunk = JsonDocument.Parse(data);
+            if (chunk.RootElement.TryGetProperty("error", out var error)) throw new InvalidOperationException(error.GetProperty("message").GetString());
+            foreach (var choice in chunk.RootElement.GetProperty("choices").EnumerateArray())
+            {
+                if (!choice.GetProperty("delta").TryGetProperty("content", out var content)) continue;
+                Console.Write(content.GetString());
+                text.Append(content.GetString());
+            }
+        }
+        Console.WriteLine();
+        return text.ToString();
+    }
+
+    static Command ChatCommand()
+    {
+        var name = new Argument<string>("name");
+        var maxTokens = new Option<int>("--max-tokens") { DefaultValueFactory = _ => 256 };
+        var cmd = WithConnection(new Command("chat", "Chat with a cartridge interactively (streams; an empty line or Ctrl+D ends)") { name, maxTokens });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            using var http = Client(pr);
+            var model = $"cartridge/{pr.GetValue(name)}";
+            var status = await GetAsync(http, pr.GetValue(name)!);
+            if (status.State != "serving") throw new InvalidOperationException($"Cartridge '{status.Name}' is {status.State}, not serving yet.");
+            var history = new List<object>();
+            while (true)
+            {
+                Console.Write("> ");
+                var line = Console.ReadLine();
+                if (string.IsNullOrWhiteSpace(line)) return 0;
+                history.Add(new { role = "user", content = line });
+                var answer = await StreamAnswerAsync(http, new { model, messages = history, max_tokens = pr.GetValue(maxTokens), stream = true }, ct);
+                history.Add(new { role = "assistant", content = answer });
+            }
         }));
         return cmd;
     }

@@ -25,6 +25,12 @@ public sealed class RemoteCliTests(ApiHost host)
         Assert.True(code == 0, error);
         Assert.False(string.IsNullOrWhiteSpace(output));
 
+        // Interactive chat: two turns from standard input, an empty line ends it.
+        (code, output, error) = await CliProcess.RunWithInputAsync("Who keeps the log?\nAnd then?\n\n",
+            ["chat", "lighthouse", "--max-tokens", "4", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+        Assert.Equal(4, output.Split("> ").Length); // three prompts: two questions and the ending empty line
+
         // Another tenant: the cartridge does not exist for it; one clear line, exit code 1.
         (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", .. Connection(host.GlobexKey)]);
         Assert.Equal(1, code);

@@ -16,14 +16,22 @@ public static class CliProcess
     });
 
     /// <summary>Runs `cartridges args…`; returns exit code, stdout and stderr.</summary>
-    public static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    public static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+
+    /// <summary>Runs `cartridges args…` with <paramref name="input"/> as its standard input (none when null).</summary>
+    public static async Task<(int Code, string Out, string Err)> RunWithInputAsync(string? input, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null, UseShellExecute = false };
         psi.ArgumentList.Add(Dll.Value);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CARTRIDGES_DEVICE"] = "cpu";
         psi.Environment["HF_HUB_OFFLINE"] = "1";
         using var p = Process.Start(psi)!;
+        if (input is not null)
+        {
+            await p.StandardInput.WriteAsync(input);
+            p.StandardInput.Close();
+        }
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
