@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Cartridges.Silo.Api;
+using Microsoft.AspNetCore.Builder;
 using Spectre.Console;
 
 namespace Cartridges.Cli.Commands;
@@ -27,18 +28,60 @@ internal static class RemoteCommands
 
     public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StatusCommand(), AskCommand(), ChatCommand(), ListCommand(), DeleteCommand()];
 
+    static readonly Option<string?> Embedded = new("--embedded")
+    {
+        Description = "Run an embedded silo on this data directory instead of calling --endpoint (it lives while the command runs)",
+    };
+
+    static readonly Option<string?> EmbeddedModel = new("--embedded-model")
+    {
+        Description = "Base model of the embedded silo (directory or Hugging Face id; env CARTRIDGES_MODEL)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CARTRIDGES_MODEL"),
+    };
+
     static Command WithConnection(Command cmd)
     {
         cmd.Options.Add(Endpoint);
         cmd.Options.Add(ApiKey);
+        cmd.Options.Add(Embedded);
+        cmd.Options.Add(EmbeddedModel);
         return cmd;
     }
 
-    static HttpClient Client(ParseResult pr)
+    /// <summary>An HTTP client of the cluster, and the embedded silo behind it when there is one.</summary>
+    sealed class Connection(HttpClient http, WebApplication? embedded) : IAsyncDisposable
     {
-        var client = new HttpClient { BaseAddress = new Uri(pr.GetValue(Endpoint)!.TrimEnd('/') + "/v1/"), Timeout = TimeSpan.FromMinutes(10) };
-        if (pr.GetValue(ApiKey) is { Length: > 0 } key) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return client;
+        public HttpClient Http { get; } = http;
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            if (embedded is not null) await embedded.DisposeAsync();
+        }
+    }
+
+    static async Task<Connection> ConnectAsync(ParseResult pr)
+    {
+        if (pr.GetValue(Embedded) is not { } dataDir)
+        {
+            var client = new HttpClient { BaseAddress = new Uri(pr.GetValue(Endpoint)!.TrimEnd('/') + "/v1/"), Timeout = TimeSpan.FromMinutes(10) };
+            if (pr.GetValue(ApiKey) is { Length: > 0 } key) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            return new Connection(client, null);
+        }
+        // Embedded: the same silo host as `serve`, on loopback ports of its own, with requests acting as tenant "local".
+        var model = pr.GetValue(EmbeddedModel) ?? throw new ArgumentException("--embedded needs --embedded-model (or CARTRIDGES_MODEL).");
+        var app = ServeCommand.Build(Path.GetFullPath(dataDir), model, "Local", null, "auto", accelerator: true, urls: "http://127.0.0.1:0",
+            extra: new() { ["Cartridges:Api:AnonymousTenant"] = "local", ["Orleans:SiloPort"] = FreePort(), ["Orleans:GatewayPort"] = FreePort() }, quiet: true);
+        await app.StartAsync();
+        var address = app.Urls.First();
+        return new Connection(new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/v1/"), Timeout = TimeSpan.FromMinutes(10) }, app);
+    }
+
+    static string FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     // The API's errors are OpenAI-shaped; show their message, not the HTTP plumbing.
@@ -88,7 +131,8 @@ internal static class RemoteCommands
         });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             var text = string.Join("\n\n", pr.GetValue(corpus)!.Select(File.ReadAllText));
             var request = new CreateCartridgeRequest
             {
@@ -114,7 +158,8 @@ internal static class RemoteCommands
         var cmd = WithConnection(new Command("start", "Start (or retry) generating → training → serving") { name });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/start", null, ct));
             Print(await GetAsync(http, pr.GetValue(name)!));
             return 0;
@@ -129,7 +174,8 @@ internal static class RemoteCommands
         var cmd = WithConnection(new Command("status", "Show a cartridge's state and progress") { name, watch });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             var cartridge = pr.GetValue(name)!;
             if (!pr.GetValue(watch))
             {
@@ -166,7 +212,8 @@ internal static class RemoteCommands
         var cmd = WithConnection(new Command("ask", "Ask a cartridge a question (streams the answer)") { name, question, maxTokens, temperature, compose });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             var body = new Dictionary<string, object?>
             {
                 ["model"] = $"cartridge/{pr.GetValue(name)}",
@@ -215,7 +262,8 @@ internal static class RemoteCommands
         var cmd = WithConnection(new Command("chat", "Chat with a cartridge interactively (streams; an empty line or Ctrl+D ends)") { name, maxTokens });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             var model = $"cartridge/{pr.GetValue(name)}";
             var status = await GetAsync(http, pr.GetValue(name)!);
             if (status.State != "serving") throw new InvalidOperationException($"Cartridge '{status.Name}' is {status.State}, not serving yet.");
@@ -238,7 +286,8 @@ internal static class RemoteCommands
         var cmd = WithConnection(new Command("list", "List the tenant's cartridges"));
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             var list = await (await Check(await http.GetAsync("cartridges", ct))).Content.ReadFromJsonAsync<ListDto<CartridgeDto>>(ApiJson.Options, ct);
             foreach (var c in list!.Data) Print(c);
             if (list.Data.Count == 0) Console.WriteLine("no cartridges");
@@ -253,7 +302,8 @@ internal static class RemoteCommands
         var cmd = WithConnection(new Command("delete", "Delete a cartridge") { name });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            using var http = Client(pr);
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
             await Check(await http.DeleteAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}", ct));
             Console.WriteLine($"deleted {pr.GetValue(name)}");
             return 0;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Cartridges.Cli.Commands;
 
@@ -27,28 +28,39 @@ internal static class ServeCommand
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            var settings = new Dictionary<string, string?>
-            {
-                ["Cartridges:Profile"] = pr.GetValue(profile),
-                ["Cartridges:DataDirectory"] = Path.GetFullPath(pr.GetValue(data)!),
-                ["Cartridges:Models:default"] = pr.GetValue(model),
-                ["Cartridges:DefaultModel"] = "default",
-                ["Cartridges:Device"] = pr.GetValue(device),
-                ["Orleans:Metadata:gpu"] = pr.GetValue(gpu) ? "true" : "false",
-                ["Orleans:Metadata:device_memory_bytes"] = (16L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            };
-            if (pr.GetValue(connection) is { } cs) settings["ConnectionStrings:Postgres"] = cs;
-            var builder = WebApplication.CreateBuilder();
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.WebHost.UseUrls(pr.GetValue(urls)!.Split(';', ','));
-            builder.AddCartridgesSilo();
-            var app = builder.Build();
-            app.MapCartridgesEndpoints();
+            var app = Build(Path.GetFullPath(pr.GetValue(data)!), pr.GetValue(model)!, pr.GetValue(profile)!, pr.GetValue(connection), pr.GetValue(device)!,
+                pr.GetValue(gpu), pr.GetValue(urls)!);
             Console.WriteLine($"serving on {pr.GetValue(urls)} (dashboard at /dashboard, API at /v1); Ctrl+C stops");
             await app.StartAsync(ct);
             await app.WaitForShutdownAsync(ct);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>A silo host (grains, HTTP API, dashboard) configured from these settings, not yet started.</summary>
+    public static WebApplication Build(string dataDir, string model, string profile, string? connection, string device, bool accelerator, string urls,
+        Dictionary<string, string?>? extra = null, bool quiet = false)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cartridges:Profile"] = profile,
+            ["Cartridges:DataDirectory"] = dataDir,
+            ["Cartridges:Models:default"] = model,
+            ["Cartridges:DefaultModel"] = "default",
+            ["Cartridges:Device"] = device,
+            ["Orleans:Metadata:gpu"] = accelerator ? "true" : "false",
+            ["Orleans:Metadata:device_memory_bytes"] = (16L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (connection is not null) settings["ConnectionStrings:Postgres"] = connection;
+        foreach (var (k, v) in extra ?? []) settings[k] = v;
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        if (quiet) builder.Logging.ClearProviders(); // embedded in a client command: its output is the command's
+        builder.WebHost.UseUrls(urls.Split(';', ','));
+        builder.AddCartridgesSilo();
+        var app = builder.Build();
+        app.MapCartridgesEndpoints();
+        return app;
     }
 }
