@@ -10,6 +10,27 @@ public sealed class RemoteCliTests(ApiHost host)
     string[] Connection(string key) => ["--endpoint", host.BaseAddress.ToString(), "--api-key", key];
 
     [Fact]
+    public async Task Embedded_CommandsRunTheirOwnSilo_OnADataDirectory()
+    {
+        var data = Directory.CreateTempSubdirectory("cartridges-embedded-test-").FullName;
+        try
+        {
+            var embedded = new[] { "--embedded", data, "--embedded-model", host.ModelDirectory };
+            var (code, output, error) = await CliProcess.RunAsync(["list", .. embedded]);
+            Assert.True(code == 0, error);
+            Assert.Contains("no cartridges", output);
+            (code, _, error) = await CliProcess.RunAsync(["status", "nothing", .. embedded]);
+            Assert.Equal(1, code);
+            Assert.StartsWith("error: 404", error.Trim());
+            Assert.True(Directory.Exists(Path.Combine(data, "grain-state")) || Directory.EnumerateFileSystemEntries(data).Any());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StatusListAsk_ShowTheTenantsCartridges_OthersGetNotFound()
     {
         var (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", .. Connection(host.AcmeKey)]);

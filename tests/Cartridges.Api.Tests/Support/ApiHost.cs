@@ -24,6 +24,9 @@ namespace Cartridges.Api.Tests.Support;
 /// <summary>The shared silo host, its tenants' keys and the two trained cartridges.</summary>
 public sealed class ApiHost : IAsyncLifetime
 {
+    /// <summary>The tiny random model the host serves as "tiny".</summary>
+    public string ModelDirectory => Path.Combine(_root, "tiny");
+
     /// <summary>The dashboard's admin key on the test host.</summary>
     public const string DashboardAdminKey = "test-admin-key";
 
@@ -105,7 +108,7 @@ public sealed class ApiHost : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        var modelDir = Path.Combine(_root, "tiny");
+        var modelDir = ModelDirectory;
         RandomModelWriter.Create(modelDir, ModelFamily.Llama, "tiny", 31, torch.ScalarType.Float32);
         AcmeKey = await TenantAdmin.AddAsync(DataDirectory, "acme");
         GlobexKey = await TenantAdmin.AddAsync(DataDirectory, "globex");
