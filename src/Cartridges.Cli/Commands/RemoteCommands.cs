@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Cartridges.Grains.Hosting;
 using Cartridges.Silo.Api;
 using Microsoft.AspNetCore.Builder;
 using Spectre.Console;
@@ -71,18 +72,12 @@ internal static class RemoteCommands
         // Embedded: the same silo host as `serve`, on loopback ports of its own, with requests acting as tenant "local".
         var model = pr.GetValue(EmbeddedModel) ?? throw new ArgumentException("--embedded needs --embedded-model (or CARTRIDGES_MODEL).");
         var app = ServeCommand.Build(Path.GetFullPath(dataDir), model, "Local", null, "auto", accelerator: true, urls: "http://127.0.0.1:0",
-            extra: new() { ["Cartridges:Api:AnonymousTenant"] = "local", ["Orleans:SiloPort"] = FreePort(), ["Orleans:GatewayPort"] = FreePort() }, quiet: true);
+            extra: new() { ["Cartridges:Api:AnonymousTenant"] = "local", ["Orleans:SiloPort"] = Port(), ["Orleans:GatewayPort"] = Port() }, quiet: true);
         await app.StartAsync();
         var address = app.Urls.First();
         return new Connection(new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/v1/"), Timeout = TimeSpan.FromMinutes(10) }, app);
     }
 
-    static string FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }
 
     // The API's errors are OpenAI-shaped; show their message, not the HTTP plumbing.
     static async Task<HttpResponseMessage> Check(HttpResponseMessage response)
@@ -108,6 +103,8 @@ internal static class RemoteCommands
         Console.WriteLine($"{c.Name,-24} {c.State,-10} {c.Progress * 100,5:F1}%  step {c.Step}/{c.TotalSteps}" +
                           (c.Loss is { } loss ? $"  loss {loss:F4}" : "") + (c.Silo is { } silo ? $"  silo {silo}" : "") +
                           (c.ResidentBytes > 0 ? $"  {c.ResidentBytes / 1024.0:F0} KiB resident" : "") + (c.Error is { } error ? $"  error: {error}" : ""));
+
+    static string Port() => EmbeddedSilo.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     static Command CreateCommand()
     {

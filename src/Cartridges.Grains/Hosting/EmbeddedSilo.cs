@@ -42,7 +42,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
+            silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: FreeLoopbackPort());
             silo.AddCartridges(builder.Configuration);
         });
         var host = builder.Build();
@@ -50,7 +50,8 @@ public sealed class EmbeddedSilo : IAsyncDisposable
         return new EmbeddedSilo(host);
     }
 
-    static int FreePort()
+    /// <summary>A TCP port free on the loopback interface right now (for silo, gateway and HTTP ports of local hosts).</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

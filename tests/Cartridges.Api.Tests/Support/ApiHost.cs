@@ -6,6 +6,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Cartridges.Grains.Hosting;
 using Cartridges.Model.Config;
 using Cartridges.Model.Presets;
 using Cartridges.Silo.Hosting;
@@ -126,8 +127,8 @@ public sealed class ApiHost : IAsyncLifetime
             ["Cartridges:StatsRefresh"] = "00:00:01",
             ["Cartridges:Dashboard:AdminKey"] = DashboardAdminKey,
             ["Cartridges:Api:MaxCreateBodyBytes"] = MaxCreateBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:SiloPort"] = EmbeddedSilo.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = EmbeddedSilo.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Orleans:Metadata:gpu"] = "true",
             ["Orleans:Metadata:device_memory_bytes"] = (8L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
@@ -167,12 +168,6 @@ public sealed class ApiHost : IAsyncLifetime
         }
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <inheritdoc />
     public async Task DisposeAsync()
