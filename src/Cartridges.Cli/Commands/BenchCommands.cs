@@ -16,6 +16,7 @@ internal static class BenchCommands
         cmd.Subcommands.Add(ModelBench());
         cmd.Subcommands.Add(TrainBench.Create());
         cmd.Subcommands.Add(ServeBench.Create());
+        cmd.Subcommands.Add(QualityBenchCommand.Create());
         return cmd;
     }
 

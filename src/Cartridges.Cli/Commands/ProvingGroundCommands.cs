@@ -7,6 +7,7 @@ using Cartridges.Model.Tokenization;
 using Cartridges.Model.Transformer;
 using Cartridges.ProvingGround.Pretraining;
 using Cartridges.ProvingGround.Records;
+using Cartridges.ProvingGround.Vocabulary;
 using TorchSharp;
 
 namespace Cartridges.Cli.Commands;
@@ -22,6 +23,7 @@ internal static class ProvingGroundCommands
         var cmd = new Command("data", "Generate benchmark data");
         cmd.Subcommands.Add(Records());
         cmd.Subcommands.Add(RecordsEval());
+        cmd.Subcommands.Add(RecordsSequences());
         return cmd;
     }
 
@@ -78,6 +80,38 @@ internal static class ProvingGroundCommands
                 }
             }
             Console.WriteLine($"wrote {pr.GetValue(count)} documents to {Path.GetFullPath(dir)}");
+            return Task.FromResult(0);
+        }));
+        return cmd;
+    }
+
+    static Command RecordsSequences()
+    {
+        var output = new Option<string>("--out") { Description = "Output directory", Required = true };
+        var counts = new Option<int[]>("--counts")
+        {
+            Description = "Training conversations per record count 1, 2, 3, … (one number per count)",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [12000, 8000, 5000, 3000, 2500, 2000, 1200, 1000, 800, 800, 500, 500],
+        };
+        var probe = new Option<int>("--probe-count") { Description = "Held-out probe conversations per record count", DefaultValueFactory = _ => 48 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var cmd = new Command("records-sequences", "Export the records recipe's training and probe conversations (token ids + reply labels, gzip) for study with other tools")
+        {
+            output, counts, probe, seed,
+        };
+        cmd.SetAction((pr, ct) => CliRunner.Run(() =>
+        {
+            var dir = pr.GetValue(output)!;
+            Directory.CreateDirectory(dir);
+            var recipe = PretrainRecipe.Records with { Seed = pr.GetValue(seed) };
+            TokenizerJsonWriter.Write(dir, VocabularySamples.Pieces(recipe.Seed));
+            var tokenizer = HfTokenizer.Load(dir);
+            var train = pr.GetValue(counts)!.Select((n, i) => (Records: i + 1, n)).ToDictionary(x => x.Records, x => x.n);
+            var held = train.Keys.ToDictionary(r => r, _ => pr.GetValue(probe));
+            Console.WriteLine($"train.bin.gz: {SequenceExport.Write(Path.Combine(dir, "train.bin.gz"), tokenizer, recipe, RecordSplit.Train, train):N0} tokens");
+            Console.WriteLine($"heldout.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true):N0} tokens");
+            Console.WriteLine($"heldout-nodoc.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout-nodoc.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, withoutDocument: true):N0} tokens");
             return Task.FromResult(0);
         }));
         return cmd;

@@ -62,8 +62,12 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
             ExactMatch(model, with, batchTokens), ExactMatch(model, without, batchTokens), count);
     }
 
-    /// <summary>Share of (prompt, answer) pairs whose reply greedy decoding reproduces exactly.</summary>
-    public double ExactMatch(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384)
+    /// <summary>
+    /// Share of (prompt, answer) pairs whose reply greedy decoding reproduces exactly; with <paramref name="prefix"/>
+    /// (a cartridge or several), every prompt follows that KV prefix, as a served question does.
+    /// </summary>
+    public double ExactMatch(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384,
+        IReadOnlyList<PrefixSegment>? prefix = null)
     {
         var correct = 0;
         var i = 0;
@@ -80,19 +84,23 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
                 longest = Math.Max(longest, seq.Length);
                 i++;
             }
-            correct += CountCorrect(model, batch, longest);
+            correct += CountCorrect(model, batch, longest, prefix);
         }
         return items.Count == 0 ? 0 : (double)correct / items.Count;
     }
 
-    static int CountCorrect(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t)
+    static int CountCorrect(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t, IReadOnlyList<PrefixSegment>? prefix)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var ids = new long[batch.Count * t];
         for (var b = 0; b < batch.Count; b++)
             for (var j = 0; j < t; j++) ids[b * t + j] = batch[b].Tokens[Math.Min(j, batch[b].Tokens.Length - 1)];
-        var hidden = model.Forward(new ForwardBatch { Tokens = tensor(ids, device: model.Device).view(batch.Count, t) });
+        var hidden = model.Forward(new ForwardBatch
+        {
+            Tokens = tensor(ids, device: model.Device).view(batch.Count, t),
+            Prefixes = prefix is null ? null : Enumerable.Repeat(prefix, batch.Count).ToArray(),
+        });
         var correct = 0;
         for (var b = 0; b < batch.Count; b++)
         {
