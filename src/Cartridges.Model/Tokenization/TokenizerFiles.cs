@@ -69,8 +69,20 @@ public static class TokenizerFiles
         return (BuildTokenizerJson(data, specials, firstSpecialId), BuildConfigJson(flavor, specials, firstSpecialId));
     }
 
-    static byte[] BuildTokenizerJson(Gpt2BpeData data, string[] specials, int firstSpecialId)
+    static byte[] BuildTokenizerJson(Gpt2BpeData data, string[] specials, int firstSpecialId) =>
+        ByteLevelBpeJson(data.Tokens, data.Merges, specials, firstSpecialId, HfPreTokenizer.Gpt2Pattern, ignoreMerges: false);
+
+    /// <summary>
+    /// tokenizer.json bytes of a byte-level BPE tokenizer in the layout Llama-3 ships: added special tokens,
+    /// Sequence[Split(<paramref name="splitPattern"/>, Isolated), ByteLevel] pre-tokenizer, ByteLevel post-processor and
+    /// decoder, and a BPE model of <paramref name="tokens"/> (index = id) with <paramref name="merges"/> in pair form.
+    /// </summary>
+    public static byte[] ByteLevelBpeJson(IReadOnlyList<string> tokens, IEnumerable<(string Left, string Right)> merges, IReadOnlyList<string> specials,
+        int firstSpecialId, string splitPattern, bool ignoreMerges)
     {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(merges);
+        ArgumentNullException.ThrowIfNull(specials);
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -79,7 +91,7 @@ public static class TokenizerFiles
             json.WriteNull("truncation");
             json.WriteNull("padding");
             json.WriteStartArray("added_tokens");
-            for (var i = 0; i < specials.Length; i++)
+            for (var i = 0; i < specials.Count; i++)
             {
                 json.WriteStartObject();
                 json.WriteNumber("id", firstSpecialId + i);
@@ -95,7 +107,7 @@ public static class TokenizerFiles
             json.WriteStartObject();
             json.WriteString("type", "Split");
             json.WriteStartObject("pattern");
-            json.WriteString("Regex", HfPreTokenizer.Gpt2Pattern);
+            json.WriteString("Regex", splitPattern);
             json.WriteEndObject();
             json.WriteString("behavior", "Isolated");
             json.WriteBoolean("invert", false);
@@ -116,13 +128,13 @@ public static class TokenizerFiles
             json.WriteNull("end_of_word_suffix");
             json.WriteBoolean("fuse_unk", false);
             json.WriteBoolean("byte_fallback", false);
-            json.WriteBoolean("ignore_merges", false);
+            json.WriteBoolean("ignore_merges", ignoreMerges);
             json.WriteStartObject("vocab");
-            for (var id = 0; id < data.Tokens.Count; id++)
-                json.WriteNumber(data.Tokens[id], id);
+            for (var id = 0; id < tokens.Count; id++)
+                json.WriteNumber(tokens[id], id);
             json.WriteEndObject();
             json.WriteStartArray("merges");
-            foreach (var (left, right) in data.Merges)
+            foreach (var (left, right) in merges)
             {
                 json.WriteStartArray();
                 json.WriteStringValue(left);

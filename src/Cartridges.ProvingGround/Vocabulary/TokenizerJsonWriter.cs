@@ -3,6 +3,7 @@
 // merges and ignore_merges, which makes it word-level for known pieces and byte-level for everything else.
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Cartridges.Model.Tokenization;
 using Cartridges.ProvingGround.Records;
 
 namespace Cartridges.ProvingGround.Vocabulary;
@@ -25,57 +26,11 @@ public static class TokenizerJsonWriter
 
     static byte[] TokenizerJson(Dictionary<string, int> vocab, int firstSpecial)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, Options))
-        {
-            json.WriteStartObject();
-            json.WriteString("version", "1.0");
-            json.WriteNull("truncation");
-            json.WriteNull("padding");
-            json.WriteStartArray("added_tokens");
-            for (var i = 0; i < RecordsVocabulary.SpecialTokens.Count; i++)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("id", firstSpecial + i);
-                AddedTokenFields(json, RecordsVocabulary.SpecialTokens[i]);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            json.WriteNull("normalizer");
-            json.WriteStartObject("pre_tokenizer");
-            json.WriteString("type", "Sequence");
-            json.WriteStartArray("pretokenizers");
-            json.WriteStartObject();
-            json.WriteString("type", "Split");
-            json.WriteStartObject("pattern");
-            json.WriteString("Regex", TokenEstimate.Pattern);
-            json.WriteEndObject();
-            json.WriteString("behavior", "Isolated");
-            json.WriteBoolean("invert", false);
-            json.WriteEndObject();
-            ByteLevel(json, null, useRegex: false);
-            json.WriteEndArray();
-            json.WriteEndObject();
-            ByteLevel(json, "post_processor", useRegex: true);
-            ByteLevel(json, "decoder", useRegex: true);
-            json.WriteStartObject("model");
-            json.WriteString("type", "BPE");
-            json.WriteNull("dropout");
-            json.WriteNull("unk_token");
-            json.WriteNull("continuing_subword_prefix");
-            json.WriteNull("end_of_word_suffix");
-            json.WriteBoolean("fuse_unk", false);
-            json.WriteBoolean("byte_fallback", false);
-            json.WriteBoolean("ignore_merges", true);
-            json.WriteStartObject("vocab");
-            foreach (var (token, id) in vocab.OrderBy(kv => kv.Value)) json.WriteNumber(token, id);
-            json.WriteEndObject();
-            json.WriteStartArray("merges");
-            json.WriteEndArray();
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-        return buffer.ToArray();
+        var tokens = vocab.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
+        if (tokens.Length != firstSpecial || vocab.Values.Max() != firstSpecial - 1)
+            throw new InvalidOperationException("The records vocabulary must number its pieces 0 .. n-1 before the special tokens.");
+        // No merges and ignore_merges: known pieces are single tokens, everything else falls back to bytes.
+        return TokenizerFiles.ByteLevelBpeJson(tokens, [], RecordsVocabulary.SpecialTokens, firstSpecial, TokenEstimate.Pattern, ignoreMerges: true);
     }
 
     static byte[] ConfigJson(int firstSpecial)
@@ -111,16 +66,5 @@ public static class TokenizerJsonWriter
         json.WriteBoolean("rstrip", false);
         json.WriteBoolean("normalized", false);
         json.WriteBoolean("special", true);
-    }
-
-    static void ByteLevel(Utf8JsonWriter json, string? name, bool useRegex)
-    {
-        if (name is null) json.WriteStartObject();
-        else json.WriteStartObject(name);
-        json.WriteString("type", "ByteLevel");
-        json.WriteBoolean("add_prefix_space", false);
-        json.WriteBoolean("trim_offsets", true);
-        json.WriteBoolean("use_regex", useRegex);
-        json.WriteEndObject();
     }
 }
