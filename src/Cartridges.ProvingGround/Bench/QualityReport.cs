@@ -54,7 +54,8 @@ public static class QualityReport
         {
             var p = icl.N / 8;
             var c = rows.FirstOrDefault(r => r.Method == "cartridge" && r.N == icl.N && r.P == p);
-            var t = rows.FirstOrDefault(r => r.Method == "truncation" && r.N == icl.N && r.KvBytes > 0 && Math.Abs(r.P - p) <= p);
+            // Truncation rows carry their real KV length; the one measured for this p precedes its cartridge rows.
+            var t = rows.Take(c is null ? 0 : rows.ToList().IndexOf(c)).LastOrDefault(r => r.Method == "truncation" && r.N == icl.N);
             var ntp = rows.FirstOrDefault(r => r.Method == "ntp" && r.N == icl.N && r.P == p);
             if (c is null) continue;
             var share = icl.Accuracy > 0 ? c.Accuracy / icl.Accuracy * 100 : 0;

@@ -64,7 +64,7 @@ public sealed class QualityBenchTests
             Assert.True(json[0].TryGetProperty(key, out _), $"JSON rows lack '{key}'");
         var markdown = QualityReport.Markdown(rows, Small.Users);
         Assert.Contains("| compose | 160 | 79 |", markdown, StringComparison.Ordinal);
-        Assert.Contains(QualityReport.Headline(rows), l => l.StartsWith("n=160, p=n/8=20: cartridge", StringComparison.Ordinal));
+        Assert.Contains(QualityReport.Headline(rows), l => l.StartsWith("n=160, p=n/8=20: cartridge", StringComparison.Ordinal) && l.Contains("points vs truncation", StringComparison.Ordinal));
 
         var png = Path.Combine(work, "plot.png");
         AccuracyPlot.Write(rows, png);
