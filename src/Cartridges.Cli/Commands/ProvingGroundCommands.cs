@@ -30,6 +30,14 @@ internal static class ProvingGroundCommands
     static Option<string> SplitOption() => new Option<string>("--split") { Description = "train, heldout or heldout-templates", DefaultValueFactory = _ => "heldout" }
         .AcceptOnlyFromAmong("train", "heldout", "heldout-templates");
 
+    static Option<string> FactStyleOption() => new Option<string>("--fact-style")
+    {
+        Description = "varied (default data) or name-first (every fact opens with the full name; see docs/pretraining.md)",
+        DefaultValueFactory = _ => "varied",
+    }.AcceptOnlyFromAmong("varied", "name-first");
+
+    static FactStyle ParseStyle(string s) => s == "name-first" ? FactStyle.NameFirst : FactStyle.Varied;
+
     static RecordSplit ParseSplit(string s) => s switch
     {
         "train" => RecordSplit.Train,
@@ -46,14 +54,15 @@ internal static class ProvingGroundCommands
         var first = new Option<long>("--first") { Description = "Index of the first document", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Directory for documents.jsonl and questions.jsonl", Required = true };
+        var style = FactStyleOption();
         var cmd = new Command("records", "Generate records documents (patients, dates, diagnoses, medications, labs) and questions with exact answers, as JSONL")
         {
-            split, count, records, tokens, first, seed, output,
+            split, count, records, tokens, first, seed, output, style,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
             if (pr.GetValue(records) is null == pr.GetValue(tokens) is null) throw new ArgumentException("Give exactly one of --records or --tokens.");
-            var gen = new RecordsGenerator(ParseSplit(pr.GetValue(split)!), pr.GetValue(seed));
+            var gen = new RecordsGenerator(ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style)!));
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
             using var docs = new StreamWriter(Path.Combine(dir, "documents.jsonl"));
@@ -96,9 +105,10 @@ internal static class ProvingGroundCommands
         };
         var probe = new Option<int>("--probe-count") { Description = "Held-out probe conversations per record count", DefaultValueFactory = _ => 48 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var style = FactStyleOption();
         var cmd = new Command("records-sequences", "Export the records recipe's training and probe conversations (token ids + reply labels, gzip) for study with other tools")
         {
-            output, counts, probe, seed,
+            output, counts, probe, seed, style,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -109,9 +119,10 @@ internal static class ProvingGroundCommands
             var tokenizer = HfTokenizer.Load(dir);
             var train = pr.GetValue(counts)!.Select((n, i) => (Records: i + 1, n)).ToDictionary(x => x.Records, x => x.n);
             var held = train.Keys.ToDictionary(r => r, _ => pr.GetValue(probe));
-            Console.WriteLine($"train.bin.gz: {SequenceExport.Write(Path.Combine(dir, "train.bin.gz"), tokenizer, recipe, RecordSplit.Train, train):N0} tokens");
-            Console.WriteLine($"heldout.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true):N0} tokens");
-            Console.WriteLine($"heldout-nodoc.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout-nodoc.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, withoutDocument: true):N0} tokens");
+            var facts = ParseStyle(pr.GetValue(style)!);
+            Console.WriteLine($"train.bin.gz: {SequenceExport.Write(Path.Combine(dir, "train.bin.gz"), tokenizer, recipe, RecordSplit.Train, train, style: facts):N0} tokens");
+            Console.WriteLine($"heldout.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, style: facts):N0} tokens");
+            Console.WriteLine($"heldout-nodoc.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout-nodoc.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, withoutDocument: true, style: facts):N0} tokens");
             return Task.FromResult(0);
         }));
         return cmd;

@@ -9,12 +9,16 @@ namespace Cartridges.ProvingGround.Records;
 /// <summary>Generates documents and questions for one split; the same (seed, split, index) always gives the same output.</summary>
 public sealed class RecordsGenerator
 {
-    /// <summary>Creates a generator for a split.</summary>
-    public RecordsGenerator(RecordSplit split, int seed = 0)
+    /// <summary>Creates a generator for a split (and a wording of the fact sentences).</summary>
+    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied)
     {
         Split = split;
         Seed = seed;
+        Style = style;
     }
+
+    /// <summary>The wording of fact sentences.</summary>
+    public FactStyle Style { get; }
 
     /// <summary>The split.</summary>
     public RecordSplit Split { get; }
@@ -163,7 +167,7 @@ public sealed class RecordsGenerator
         foreach (var p in patients)
         {
             text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, RecordTemplates.Headers), p));
-            var sentences = Enum.GetValues<FactKind>().Select(k => PickTemplate(rng, RecordTemplates.Facts[k])).ToList();
+            var sentences = Enum.GetValues<FactKind>().Select(k => PickTemplate(rng, (Style == FactStyle.NameFirst ? NameFirstTemplates.Facts : RecordTemplates.Facts)[k])).ToList();
             sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
             foreach (var s in Shuffled(rng, sentences))
                 text.Append(' ').Append(RecordTemplates.Fill(s, p));

@@ -26,12 +26,14 @@ public sealed class RecordsGeneratorTests
     }
 
     [Theory]
-    [InlineData(RecordSplit.Train)]
-    [InlineData(RecordSplit.HeldOut)]
-    [InlineData(RecordSplit.HeldOutTemplates)]
-    public void EveryQuestion_IsAnswerableFromItsOwnRecord(RecordSplit split)
+    [InlineData(RecordSplit.Train, FactStyle.Varied)]
+    [InlineData(RecordSplit.HeldOut, FactStyle.Varied)]
+    [InlineData(RecordSplit.HeldOutTemplates, FactStyle.Varied)]
+    [InlineData(RecordSplit.Train, FactStyle.NameFirst)]
+    [InlineData(RecordSplit.HeldOutTemplates, FactStyle.NameFirst)]
+    public void EveryQuestion_IsAnswerableFromItsOwnRecord(RecordSplit split, FactStyle style)
     {
-        var gen = new RecordsGenerator(split, 1);
+        var gen = new RecordsGenerator(split, 1, style);
         for (var i = 0; i < 20; i++)
         {
             var doc = gen.Document(i, 1 + i % 8);
@@ -47,6 +49,26 @@ public sealed class RecordsGeneratorTests
                 Assert.Equal(5, q.Choices.Count);
                 Assert.Equal(5, q.Choices.Distinct().Count());
                 Assert.Equal(q.Answer, q.Choices[q.CorrectChoice]);
+            }
+        }
+    }
+
+    [Fact]
+    public void NameFirst_EveryFactSentenceOpensWithTheFullName_AndTheValueFollowsWithinAFewWords()
+    {
+        var doc = new RecordsGenerator(RecordSplit.Train, 3, FactStyle.NameFirst).Document(0, 6);
+        var paragraphs = doc.Text.Split("\n\n")[1..];
+        for (var r = 0; r < doc.Records.Count; r++)
+        {
+            var patient = doc.Records[r];
+            foreach (var kind in Enum.GetValues<FactKind>())
+            {
+                var answer = RecordTemplates.Answer(kind, patient);
+                // The drug also appears in the dose and start sentences: the closest one is the fact's own.
+                var wordsBetween = paragraphs[r].Split(". ")
+                    .Where(s => s.StartsWith(patient.Name, StringComparison.Ordinal) && s.Contains(" " + answer, StringComparison.Ordinal))
+                    .Min(s => s[patient.Name.Length..s.IndexOf(" " + answer, StringComparison.Ordinal)].Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+                Assert.InRange(wordsBetween, 0, 6);
             }
         }
     }

@@ -21,12 +21,14 @@ public sealed class RecordsTokenizerTests
     [InlineData(" Abbott")]
     public void EveryValue_IsOneToken(string piece) => Assert.Single(Tokenizer.Encode(piece));
 
-    [Fact]
-    public void Documents_TokenizeOneTokenPerPiece_AndRoundTrip()
+    [Theory]
+    [InlineData(FactStyle.Varied)]
+    [InlineData(FactStyle.NameFirst)]
+    public void Documents_TokenizeOneTokenPerPiece_AndRoundTrip(FactStyle style)
     {
         foreach (var split in new[] { RecordSplit.Train, RecordSplit.HeldOut, RecordSplit.HeldOutTemplates })
         {
-            var gen = new RecordsGenerator(split, 5);
+            var gen = new RecordsGenerator(split, 5, style);
             var doc = gen.Document(123, 7);
             var ids = Tokenizer.Encode(doc.Text);
             Assert.Equal(TokenEstimate.Count(doc.Text), ids.Count);

@@ -1,0 +1,14 @@
+// How fact sentences are worded. Varied is the default data; NameFirst is the candidate fix for the binding problem
+// found by the GPU sweep (docs/pretraining.md): the patient's full name opens every fact sentence, a short phrase
+// of the fact's kind follows and then the value, so a causal model can attach the name to the value as it reads it.
+namespace Cartridges.ProvingGround.Records;
+
+/// <summary>Wording of the fact sentences of a document.</summary>
+public enum FactStyle
+{
+    /// <summary>Six varied templates per fact; the name may come before or after the value, as first or full name.</summary>
+    Varied,
+
+    /// <summary>Six templates per fact, each "{full name} {kind phrase} {value}".</summary>
+    NameFirst,
+}
