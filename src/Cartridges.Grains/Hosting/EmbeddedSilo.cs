@@ -1,7 +1,5 @@
 // A single-process cluster for the CLI (bench serve, demo): one accelerator silo on localhost with the Local
 // profile, started inside the calling process so grains are called without any network hop beyond loopback.
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -51,12 +49,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     }
 
     /// <summary>A TCP port free on the loopback interface right now (for silo, gateway and HTTP ports of local hosts).</summary>
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreeLoopbackPort() => Storage.Networking.LoopbackPort.Free();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

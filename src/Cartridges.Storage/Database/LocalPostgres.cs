@@ -1,8 +1,6 @@
 // A throw-away PostgreSQL server for tests, the CLI demo and CI: initdb into a temp directory, start it on a free
 // port with trust authentication, hand out databases, and stop and delete it afterwards.
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Cartridges.Storage.Database;
@@ -84,7 +82,7 @@ public sealed class LocalPostgres : IAsyncDisposable
         // A free port can be taken between probing and binding; try a few.
         for (var attempt = 1; ; attempt++)
         {
-            var started = new LocalPostgres(bin, directory, FreePort(), runAsOther);
+            var started = new LocalPostgres(bin, directory, Networking.LoopbackPort.Free(), runAsOther);
             try
             {
                 await started.RunPgAsync("pg_ctl", ["-D", started.DataDirectory, "-l", started.LogFile, "-w", "-t", "60", "-o",
@@ -260,13 +258,6 @@ public sealed class LocalPostgres : IAsyncDisposable
             throw new InvalidOperationException(
                 $"{Path.GetFileName(fileName)} {string.Join(' ', args)} exited with {process.ExitCode}: {output.Trim()}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void TryDelete(string directory)

@@ -1,6 +1,4 @@
 // The migrator against a real PostgreSQL: applies deploy/sql once, detects edited scripts, reports bad servers clearly.
-using System.Net;
-using System.Net.Sockets;
 using Cartridges.Storage.Database;
 using Cartridges.Storage.Tests.Support;
 
@@ -149,10 +147,6 @@ public sealed class SchemaMigratorTests
         Assert.DoesNotContain("   at ", e.Message); // one line for an operator, not a stack trace
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Free now and nobody listens on it afterwards: connecting is refused.
+    private static int ClosedPort() => Storage.Networking.LoopbackPort.Free();
 }
