@@ -30,13 +30,13 @@ internal static class ProvingGroundCommands
     static Option<string> SplitOption() => new Option<string>("--split") { Description = "train, heldout or heldout-templates", DefaultValueFactory = _ => "heldout" }
         .AcceptOnlyFromAmong("train", "heldout", "heldout-templates");
 
-    static Option<string> FactStyleOption() => new Option<string>("--fact-style")
+    internal static Option<string> FactStyleOption() => new Option<string>("--fact-style")
     {
         Description = "varied (default data) or name-first (every fact opens with the full name; see docs/pretraining.md)",
         DefaultValueFactory = _ => "varied",
     }.AcceptOnlyFromAmong("varied", "name-first");
 
-    static FactStyle ParseStyle(string s) => s == "name-first" ? FactStyle.NameFirst : FactStyle.Varied;
+    internal static FactStyle ParseStyle(string s) => s == "name-first" ? FactStyle.NameFirst : FactStyle.Varied;
 
     static RecordSplit ParseSplit(string s) => s switch
     {
@@ -114,15 +114,14 @@ internal static class ProvingGroundCommands
         {
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
-            var recipe = PretrainRecipe.Records with { Seed = pr.GetValue(seed) };
+            var recipe = PretrainRecipe.Records with { Seed = pr.GetValue(seed), Facts = ParseStyle(pr.GetValue(style)!) };
             TokenizerJsonWriter.Write(dir, VocabularySamples.Pieces(recipe.Seed));
             var tokenizer = HfTokenizer.Load(dir);
             var train = pr.GetValue(counts)!.Select((n, i) => (Records: i + 1, n)).ToDictionary(x => x.Records, x => x.n);
             var held = train.Keys.ToDictionary(r => r, _ => pr.GetValue(probe));
-            var facts = ParseStyle(pr.GetValue(style)!);
-            Console.WriteLine($"train.bin.gz: {SequenceExport.Write(Path.Combine(dir, "train.bin.gz"), tokenizer, recipe, RecordSplit.Train, train, style: facts):N0} tokens");
-            Console.WriteLine($"heldout.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, style: facts):N0} tokens");
-            Console.WriteLine($"heldout-nodoc.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout-nodoc.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, withoutDocument: true, style: facts):N0} tokens");
+            Console.WriteLine($"train.bin.gz: {SequenceExport.Write(Path.Combine(dir, "train.bin.gz"), tokenizer, recipe, RecordSplit.Train, train):N0} tokens");
+            Console.WriteLine($"heldout.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true):N0} tokens");
+            Console.WriteLine($"heldout-nodoc.bin.gz: {SequenceExport.Write(Path.Combine(dir, "heldout-nodoc.bin.gz"), tokenizer, recipe, RecordSplit.HeldOut, held, probe: true, withoutDocument: true):N0} tokens");
             return Task.FromResult(0);
         }));
         return cmd;
@@ -137,9 +136,10 @@ internal static class ProvingGroundCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
         var askCount = new Option<int>("--ask") { Description = "Documents for the question-writing probe", DefaultValueFactory = _ => 20 };
+        var style = FactStyleOption();
         var cmd = new Command("records-eval", "Exact match of a model on held-out records documents by length, with and without the document in context")
         {
-            model, split, tokens, count, seed, threads, askCount,
+            model, split, tokens, count, seed, threads, askCount, style,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -147,7 +147,7 @@ internal static class ProvingGroundCommands
             var dir = pr.GetValue(model)!;
             var tokenizer = HfTokenizer.Load(dir);
             using var m = TransformerModel.Load(dir, torch.CPU, torch.ScalarType.Float32);
-            var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed));
+            var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style)!));
             Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
             Console.WriteLine("|---|---|---|---|---|---|");
             foreach (var t in pr.GetValue(tokens)!)
@@ -178,9 +178,10 @@ internal static class ProvingGroundCommands
         var contextWeight = new Option<float?>("--context-weight") { Description = "Loss weight of non-answer tokens" };
         var copies = new Option<int?>("--copy-sequences") { Description = "Random-word repeat sequences per step (induction-head scaffold)" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda[:N] (fp32 training either way)", DefaultValueFactory = _ => "cpu" };
+        var style = FactStyleOption();
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
-            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device,
+            recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -196,6 +197,7 @@ internal static class ProvingGroundCommands
                 QuestionsPerRecord = pr.GetValue(perRecord) ?? r.QuestionsPerRecord,
                 ContextLossWeight = pr.GetValue(contextWeight) ?? r.ContextLossWeight,
                 CopySequencesPerStep = pr.GetValue(copies) ?? r.CopySequencesPerStep,
+                Facts = ParseStyle(pr.GetValue(style)!),
             };
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");

@@ -30,10 +30,11 @@ internal static class QualityBenchCommand
         var threads = new Option<int?>("--threads");
         var json = new Option<string?>("--json") { Description = "Write {\"rows\": [...]} here" };
         var plot = new Option<string?>("--plot") { Description = "Write the accuracy-vs-memory PNG here" };
+        var style = ProvingGroundCommands.FactStyleOption();
         var work = new Option<string?>("--work-dir") { Description = "Keep synthesized data and cartridges here (reused by a second run); default: a temp dir, deleted" };
         var cmd = new Command("quality", "Records QA: accuracy vs KV memory vs throughput of ICL, truncation, cartridges (self-study, next-token, untrained) and composition")
         {
-            model, quick, lengths, fractions, documents, questions, conversations, steps, batch, lr, users, seed, threads, json, plot, work,
+            model, quick, lengths, fractions, documents, questions, conversations, steps, batch, lr, users, seed, threads, json, plot, work, style,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -51,6 +52,7 @@ internal static class QualityBenchCommand
                 Users = pr.GetValue(users) ?? o.Users,
                 Seed = pr.GetValue(seed) ?? o.Seed,
                 Threads = pr.GetValue(threads) ?? o.Threads,
+                Facts = ProvingGroundCommands.ParseStyle(pr.GetValue(style)!),
             };
             o.Validate();
             var dir = pr.GetValue(model)!;

@@ -35,7 +35,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         using var engine = await GenerationEngine.LoadAsync(modelDir, new EngineOptions { MaxBatch = Math.Max(8, options.Users) }, "cpu");
         var config = engine.Model.Config;
         var kvPerToken = config.KvBytesPerToken(engine.Model.DType == torch.ScalarType.Float32 ? 4 : 2);
-        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, options.Seed);
+        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, options.Seed, options.Facts);
         var throughput = new Dictionary<int, double>();
         async Task<double> Tps(int kvTokens)
         {
@@ -120,7 +120,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
 
     List<Doc> Documents(HfTokenizer tokenizer, int n)
     {
-        var generator = new RecordsGenerator(RecordSplit.HeldOut, options.Seed);
+        var generator = new RecordsGenerator(RecordSplit.HeldOut, options.Seed, options.Facts);
         var kinds = Enum.GetValues<FactKind>();
         var docs = new List<Doc>();
         for (var i = 0; i < options.Documents; i++)

@@ -42,6 +42,9 @@ public sealed record QualityBenchOptions
     /// <summary>Fraction whose cartridges are composed pairwise for the composition row.</summary>
     public int ComposeFraction { get; init; } = 8;
 
+    /// <summary>Wording of the held-out documents' facts (the model's own training data's).</summary>
+    public Records.FactStyle Facts { get; init; } = Records.FactStyle.Varied;
+
     /// <summary>Seed of documents, questions, synthesis and training.</summary>
     public int Seed { get; init; } = 1;
 

@@ -18,9 +18,9 @@ namespace Cartridges.ProvingGround.Pretraining;
 public sealed record ProbeResult(int Records, double MeanTokens, double WithDocument, double WithoutDocument, int Questions);
 
 /// <summary>Scores exact match on a fixed set of held-out questions.</summary>
-public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1)
+public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied)
 {
-    readonly RecordsGenerator _generator = new(split, seed);
+    readonly RecordsGenerator _generator = new(split, seed, style);
 
     /// <summary>The probe's questions for documents of <paramref name="records"/> patients: one per document, kinds cycling.</summary>
     public IReadOnlyList<(RecordsDocument Doc, RecordsQuestion Question)> Items(int records, int count)

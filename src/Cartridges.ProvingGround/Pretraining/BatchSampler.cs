@@ -8,7 +8,7 @@ namespace Cartridges.ProvingGround.Pretraining;
 /// <summary>Deterministic training batches for a recipe.</summary>
 public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
 {
-    readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed);
+    readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed, recipe.Facts);
 
     /// <summary>Records per document at step <paramref name="step"/>.</summary>
     public int RecordsAt(int step)

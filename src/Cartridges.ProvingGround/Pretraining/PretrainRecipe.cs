@@ -2,6 +2,8 @@
 // documents in the chat format. Small attention models learn in-context recall with many cheap steps over
 // single-token keys and values (Zoology / MQAR line of work), hence a word-level vocabulary, d=128, short
 // sequences first and a curriculum from one record to many.
+using Cartridges.ProvingGround.Records;
+
 namespace Cartridges.ProvingGround.Pretraining;
 
 /// <summary>Model size, optimisation and curriculum of a pretraining run.</summary>
@@ -81,6 +83,9 @@ public sealed record PretrainRecipe
 
     /// <summary>Steps between checkpoints.</summary>
     public int CheckpointEvery { get; init; } = 100;
+
+    /// <summary>Wording of the documents' fact sentences.</summary>
+    public FactStyle Facts { get; init; } = FactStyle.Varied;
 
     /// <summary>Seed of initialisation and data.</summary>
     public int Seed { get; init; } = 1;

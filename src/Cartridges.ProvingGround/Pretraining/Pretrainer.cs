@@ -46,7 +46,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         _log($"model: {model.ParameterCount:N0} parameters, vocab {config.VocabSize}, d{config.HiddenSize} x {config.NumHiddenLayers} layers; starting at step {start}/{recipe.Steps}");
 
         var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
-        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, recipe.Seed);
+        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, recipe.Seed, recipe.Facts);
         var clock = Stopwatch.StartNew();
         double ema = double.NaN, last = double.NaN;
         long tokens = 0;

@@ -14,17 +14,17 @@ public static class SequenceExport
     /// <summary>
     /// Writes <paramref name="counts"/>[r] conversations about documents of r records; returns the tokens written.
     /// With <paramref name="withoutDocument"/> the same conversations are rendered with an empty document (the
-    /// without-document probe). Probe pools use plain questions only (no participant-A turns, no chain of thought).
+    /// without-document probe). Probe pools use plain questions only (no participant-A turns, no chain of thought). Facts are worded as the recipe says.
     /// </summary>
     public static long Write(string path, HfTokenizer tokenizer, PretrainRecipe recipe, RecordSplit split, IReadOnlyDictionary<int, int> counts,
-        bool probe = false, bool withoutDocument = false, FactStyle style = FactStyle.Varied)
+        bool probe = false, bool withoutDocument = false)
     {
         ArgumentNullException.ThrowIfNull(counts);
         if (tokenizer.VocabSize > ushort.MaxValue) throw new ArgumentException("The export stores token ids as uint16.");
         var r0 = recipe with { ContextLossWeight = 0f };
         if (probe) r0 = r0 with { AskTurnProbability = 0, ChainOfThoughtProbability = 0, QuestionsPerRecord = 0 };
         var builder = new SequenceBuilder(tokenizer, r0);
-        var generator = new RecordsGenerator(split, recipe.Seed, style);
+        var generator = new RecordsGenerator(split, recipe.Seed, recipe.Facts);
         var temp = path + ".tmp";
         long total = 0;
         using (var file = File.Create(temp))

@@ -151,6 +151,22 @@ public sealed class PretrainingTests
         Assert.True(a.Sum(s => s.Length) <= Math.Max(Tiny.TokensPerStep, a[0].Length));
     }
 
+    [Theory]
+    [InlineData(FactStyle.Varied)]
+    [InlineData(FactStyle.NameFirst)]
+    public void BatchSampler_WordsTheDocumentsAsTheRecipeSays(FactStyle style)
+    {
+        var recipe = Tiny with { Facts = style };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
+        var text = tokenizer.Decode(sampler.Batch(0)[0].Tokens);
+        // The sampler's first document of step 0 is document 0 of the training stream, rendered in the recipe's style.
+        var doc = new RecordsGenerator(RecordSplit.Train, recipe.Seed, style).Document(0, sampler.RecordsAt(0));
+        Assert.Contains(doc.Text, text, StringComparison.Ordinal);
+        var other = new RecordsGenerator(RecordSplit.Train, recipe.Seed, style == FactStyle.Varied ? FactStyle.NameFirst : FactStyle.Varied).Document(0, sampler.RecordsAt(0));
+        Assert.DoesNotContain(other.Text, text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Curriculum_RampsFromStartToMaxRecords()
     {
