@@ -5,6 +5,7 @@
 // cartridge, (f) two documents' cartridges composed and asked about both; plus each method's KV bytes per user
 // and its decode throughput with the same number of concurrent users.
 using System.Diagnostics;
+using System.Text.Json;
 using Cartridges.Model.Engine;
 using Cartridges.Model.Tokenization;
 using Cartridges.Model.Transformer;
@@ -71,12 +72,11 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                 rows.Add(Row("truncation", n, truncTokens, await engine.RunAsync(m => probe.ExactMatch(m, truncItems)), kvPerToken, await Tps(truncTokens), questions));
 
                 // (e) the cartridge as initialised (first p tokens of the corpus's system turn), never trained.
-                var init = await CartridgeAccuracyAsync(engine, probe, tokenizer, docs, d => Path.Combine(d.Dir, $"init-p{p}.safetensors"), d => engine.RunAsync(m =>
+                var init = await CartridgeAccuracyAsync(engine, probe, tokenizer, docs, d => TrainedFile(d, "init", p), (d, file) => engine.RunAsync(m =>
                 {
                     using var c = CartridgeInitializer.FromText(m, tokenizer, d.Document.Text, p);
-                    var file = Path.Combine(d.Dir, $"init-p{p}.safetensors");
                     CartridgeFile.Save(file, c, CartridgeMetadata.For(modelDir, m.Config, c));
-                    return file;
+                    return 0;
                 }));
                 rows.Add(Row("init", n, p, init, kvPerToken, await Tps(p), questions));
 
@@ -84,7 +84,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                 foreach (var objective in new[] { "ntp", "distill" })
                 {
                     var accuracy = await CartridgeAccuracyAsync(engine, probe, tokenizer, docs, d => TrainedFile(d, objective, p),
-                        d => TrainAsync(engine, tokenizer, d, n, p, objective, ct));
+                        (d, file) => TrainAsync(engine, tokenizer, d, p, objective, file, ct));
                     rows.Add(Row(objective == "distill" ? "cartridge" : "ntp", n, p, accuracy, kvPerToken, await Tps(p), questions));
                 }
             }
@@ -132,9 +132,32 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                 .Select(_ => generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[rng.Next(kinds.Length)])).ToList();
             var dir = Path.Combine(workDir, $"n{n}-doc{i}");
             Directory.CreateDirectory(dir);
+            Claim(dir, doc.Id);
             docs.Add(new Doc(doc, questions, dir));
         }
         return docs;
+    }
+
+    // A work directory's cartridges are reused by a later run (they are the expensive part); only a run with the same
+    // model, document and training settings may reuse them, or the table would silently mix settings.
+    void Claim(string dir, string documentId)
+    {
+        var settings = JsonSerializer.Serialize(new
+        {
+            model = Path.GetFullPath(modelDir),
+            document = documentId,
+            facts = options.Facts.ToString(),
+            options.Conversations,
+            options.Steps,
+            options.BatchSize,
+            options.LearningRate,
+            options.MaxTurnTokens,
+            options.Seed,
+        });
+        var file = Path.Combine(dir, "settings.json");
+        if (File.Exists(file) && File.ReadAllText(file) != settings)
+            throw new ArgumentException($"{dir} holds cartridges made with other settings ({File.ReadAllText(file)}); use another --work-dir or delete it.");
+        File.WriteAllText(file, settings);
     }
 
     // KV tokens in front of the question: everything the first prompt holds before its user turn.
@@ -150,13 +173,14 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
     }
 
     static async Task<double> CartridgeAccuracyAsync(GenerationEngine engine, AccuracyProbe probe, HfTokenizer tokenizer, IReadOnlyList<Doc> docs,
-        Func<Doc, string> file, Func<Doc, Task<string>> make)
+        Func<Doc, string> file, Func<Doc, string, Task> make)
     {
         var correct = 0;
         var total = 0;
         foreach (var d in docs)
         {
-            var path = File.Exists(file(d)) ? file(d) : await make(d);
+            var path = file(d);
+            if (!File.Exists(path)) await make(d, path);
             var items = d.Questions.Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text)), q.Answer)).ToList();
             var acc = await engine.RunAsync(m =>
             {
@@ -169,10 +193,9 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         return (double)correct / total;
     }
 
-    async Task<string> TrainAsync(GenerationEngine engine, HfTokenizer tokenizer, Doc d, int n, int p, string objective, CancellationToken ct)
+    async Task TrainAsync(GenerationEngine engine, HfTokenizer tokenizer, Doc d, int p, string objective, string output, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var output = TrainedFile(d, objective, p);
         var whole = tokenizer.Encode(d.Document.Text).Count + 16;
         var perShard = Math.Max(8, options.Conversations / 8);
         var pipeline = new TrainPipelineOptions
@@ -211,7 +234,6 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         var report = await TrainPipeline.RunAsync(engine, tokenizer, pipeline, ct: ct);
         _log($"  {Path.GetFileName(d.Dir)} {objective} p={p}: held-out distillation loss {report.Eval.Cartridge.Loss:F3} (init {report.Eval.Init.Loss:F3}, " +
              $"truncation {report.Eval.Truncation.Loss:F3}{(report.Eval.Icl is { } icl ? $", icl {icl.Loss:F3}" : "")}), {clock.Elapsed.TotalSeconds:F0} s");
-        return output;
     }
 
     // Decode tokens per second of Users concurrent requests, each behind its own prefix of kvTokens tokens (the

@@ -66,6 +66,10 @@ public sealed class QualityBenchTests
         Assert.Contains("| compose | 160 | 79 |", markdown, StringComparison.Ordinal);
         Assert.Contains(QualityReport.Headline(rows), l => l.StartsWith("n=160, p=n/8=20: cartridge", StringComparison.Ordinal) && l.Contains("points vs truncation", StringComparison.Ordinal));
 
+        // A second run over the same work directory with other training settings must not reuse these cartridges.
+        var stale = await Assert.ThrowsAsync<ArgumentException>(() => new QualityBench(model, Small with { Steps = 3 }, work).RunAsync());
+        Assert.Contains("other settings", stale.Message, StringComparison.Ordinal);
+
         var png = Path.Combine(work, "plot.png");
         AccuracyPlot.Write(rows, png);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
