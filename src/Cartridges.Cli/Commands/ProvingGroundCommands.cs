@@ -32,11 +32,16 @@ internal static class ProvingGroundCommands
 
     internal static Option<string> FactStyleOption() => new Option<string>("--fact-style")
     {
-        Description = "varied (default data) or name-first (every fact opens with the full name; see docs/pretraining.md)",
-        DefaultValueFactory = _ => "varied",
-    }.AcceptOnlyFromAmong("varied", "name-first");
+        Description = "varied (default data), name-first (every fact opens with the full name) or keyed (\"{surname} {attribute} {value}.\"); see docs/pretraining.md",
+    }.AcceptOnlyFromAmong("varied", "name-first", "keyed");
 
-    internal static FactStyle ParseStyle(string s) => s == "name-first" ? FactStyle.NameFirst : FactStyle.Varied;
+    internal static FactStyle ParseStyle(string? s, FactStyle fallback = FactStyle.Varied) => s switch
+    {
+        null => fallback,
+        "name-first" => FactStyle.NameFirst,
+        "keyed" => FactStyle.Keyed,
+        _ => FactStyle.Varied,
+    };
 
     static RecordSplit ParseSplit(string s) => s switch
     {
@@ -165,7 +170,7 @@ internal static class ProvingGroundCommands
     /// <summary>`model pretrain`.</summary>
     public static Command Pretrain()
     {
-        var recipe = new Option<string>("--recipe") { Description = "records (or tiny for a smoke run)", DefaultValueFactory = _ => "records" };
+        var recipe = new Option<string>("--recipe") { Description = "records, keyed (one-token keys, gated curriculum) or tiny (a smoke run)", DefaultValueFactory = _ => "records" };
         var output = new Option<string>("--out") { Description = "Output model directory (checkpoint/ inside resumes the run)", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out" };
         var seed = new Option<int?>("--seed") { Description = "Seed of initialisation and data (default: the recipe's)" };
@@ -179,9 +184,16 @@ internal static class ProvingGroundCommands
         var copies = new Option<int?>("--copy-sequences") { Description = "Random-word repeat sequences per step (induction-head scaffold)" };
         var device = new Option<string>("--device") { Description = "cpu (default) or cuda[:N] (fp32 training either way)", DefaultValueFactory = _ => "cpu" };
         var style = FactStyleOption();
+        var hidden = new Option<int?>("--hidden") { Description = "Hidden size (heads keep their count; head size = hidden / heads)" };
+        var layers = new Option<int?>("--layers") { Description = "Decoder layers" };
+        var heads = new Option<int?>("--heads") { Description = "Attention heads (as many key/value heads)" };
+        var gate = new Option<double?>("--gate") { Description = "Gated curriculum: grow documents by one record when exact match at the current size reaches this share (0 = fixed ramp)" };
+        var startRecords = new Option<int?>("--start-records") { Description = "Records per document at the start of the curriculum" };
+        var probeEvery = new Option<int?>("--probe-every") { Description = "Steps between accuracy probes" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
+            hidden, layers, heads, gate, startRecords, probeEvery,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -197,7 +209,15 @@ internal static class ProvingGroundCommands
                 QuestionsPerRecord = pr.GetValue(perRecord) ?? r.QuestionsPerRecord,
                 ContextLossWeight = pr.GetValue(contextWeight) ?? r.ContextLossWeight,
                 CopySequencesPerStep = pr.GetValue(copies) ?? r.CopySequencesPerStep,
-                Facts = ParseStyle(pr.GetValue(style)!),
+                Facts = ParseStyle(pr.GetValue(style), r.Facts),
+                Hidden = pr.GetValue(hidden) ?? r.Hidden,
+                Intermediate = pr.GetValue(hidden) is { } h ? 3 * h : r.Intermediate,
+                Layers = pr.GetValue(layers) ?? r.Layers,
+                Heads = pr.GetValue(heads) ?? r.Heads,
+                KvHeads = pr.GetValue(heads) ?? r.KvHeads,
+                CurriculumGate = pr.GetValue(gate) ?? r.CurriculumGate,
+                StartRecords = pr.GetValue(startRecords) ?? r.StartRecords,
+                ProbeEvery = pr.GetValue(probeEvery) ?? r.ProbeEvery,
             };
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");

@@ -1,6 +1,7 @@
 // The data of optimizer step s, a pure function of (seed, s): resuming from a checkpoint replays exactly the
-// batches an uninterrupted run would have seen, with no sampler state to save. Curriculum: the record count of
-// each step is uniform in [ceiling/2, ceiling], the ceiling ramping from StartRecords to MaxRecords.
+// batches an uninterrupted run would have seen; a gated curriculum's ceiling is the only state, kept in the
+// checkpoint. Curriculum: the record count of each step is uniform in [ceiling/2, ceiling], the ceiling ramping
+// from StartRecords to MaxRecords (or growing when the gate passes).
 using Cartridges.ProvingGround.Records;
 
 namespace Cartridges.ProvingGround.Pretraining;
@@ -10,18 +11,18 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
 {
     readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed, recipe.Facts);
 
-    /// <summary>Records per document at step <paramref name="step"/>.</summary>
-    public int RecordsAt(int step)
+    /// <summary>Records per document at step <paramref name="step"/> (under <paramref name="ceiling"/>, default the recipe's ramp).</summary>
+    public int RecordsAt(int step, int? ceiling = null)
     {
-        var ceiling = recipe.RecordCeiling(step);
+        var max = ceiling ?? recipe.RecordCeiling(step);
         var rng = _generator.StreamRng("records-count", step);
-        return rng.Next(Math.Max(recipe.MinRecords, ceiling / 2), ceiling + 1);
+        return rng.Next(Math.Max(recipe.MinRecords, max / 2), max + 1);
     }
 
     /// <summary>The sequences of step <paramref name="step"/>: as many documents as fit the token budget (at least one).</summary>
-    public IReadOnlyList<TrainingSequence> Batch(int step)
+    public IReadOnlyList<TrainingSequence> Batch(int step, int? ceiling = null)
     {
-        var records = RecordsAt(step);
+        var records = RecordsAt(step, ceiling);
         var rng = _generator.StreamRng("batch", step);
         var result = new List<TrainingSequence>();
         var longest = 0;

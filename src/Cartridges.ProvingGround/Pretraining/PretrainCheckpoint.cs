@@ -15,7 +15,7 @@ public static class PretrainCheckpoint
     public const string FileName = "state.safetensors";
 
     /// <summary>Writes weights and optimizer state after <paramref name="step"/> completed steps.</summary>
-    public static void Save(string dir, TransformerModel model, AdamW optimizer, int step, string recipeJson)
+    public static void Save(string dir, TransformerModel model, AdamW optimizer, int step, string recipeJson, int recordsCeiling = 0)
     {
         Directory.CreateDirectory(dir);
         var named = model.NamedTensors().ToList();
@@ -31,8 +31,16 @@ public static class PretrainCheckpoint
             ["step"] = step.ToString(CultureInfo.InvariantCulture),
             ["adam_step"] = optimizer.Step.ToString(CultureInfo.InvariantCulture),
             ["recipe"] = recipeJson,
+            ["records_ceiling"] = recordsCeiling.ToString(CultureInfo.InvariantCulture),
         };
         SafeTensorsWriter.Write(Path.Combine(dir, FileName), tensors, meta, ScalarType.Float32);
+    }
+
+    /// <summary>The gated curriculum's record ceiling saved with the checkpoint (0 when none was saved).</summary>
+    public static int RecordsCeiling(string dir)
+    {
+        using var file = SafeTensorsFile.Open(Path.Combine(dir, FileName));
+        return int.TryParse(file.Metadata.GetValueOrDefault("records_ceiling"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 0;
     }
 
     /// <summary>True when <paramref name="dir"/> holds a checkpoint.</summary>

@@ -57,6 +57,13 @@ public sealed record PretrainRecipe
     /// <summary>Share of the steps over which the record count ramps from start to max.</summary>
     public double CurriculumFraction { get; init; } = 0.6;
 
+    /// <summary>
+    /// Gated curriculum: when above 0, documents start at <see cref="StartRecords"/> records and grow by one record
+    /// each time the probe's with-document exact match at the current size reaches this share (instead of the fixed
+    /// ramp), so longer documents come only once reading holds at the current length.
+    /// </summary>
+    public double CurriculumGate { get; init; }
+
     /// <summary>Loss weight of tokens that are not answers (document, prompts): plain language modelling, whose repeated names teach copying.</summary>
     public float ContextLossWeight { get; init; } = 1.0f;
 
@@ -96,6 +103,22 @@ public sealed record PretrainRecipe
     /// <summary>The default recipe.</summary>
     public static PretrainRecipe Records { get; } = new();
 
+    /// <summary>
+    /// The keyed recipe: one-token keys (surname + attribute) with the value right after them, a 2-layer model
+    /// (the depth an induction/recall circuit needs), answers weighted 1 and context 0.1, and the gated curriculum.
+    /// </summary>
+    public static PretrainRecipe Keyed { get; } = new()
+    {
+        Layers = 2,
+        Facts = FactStyle.Keyed,
+        CurriculumGate = 0.8,
+        StartRecords = 1,
+        MaxRecords = 24,
+        ContextLossWeight = 0.1f,
+        Steps = 20000,
+        ProbeEvery = 100,
+    };
+
     /// <summary>A recipe by name ("records", or "tiny" for tests and smoke runs).</summary>
     public static PretrainRecipe Named(string name) => name switch
     {
@@ -117,16 +140,22 @@ public sealed record PretrainRecipe
             ProbeQuestions = 8,
             CheckpointEvery = 5,
         },
-        _ => throw new ArgumentException($"unknown recipe '{name}' (known: records, tiny)", nameof(name)),
+        "keyed" => Keyed,
+        _ => throw new ArgumentException($"unknown recipe '{name}' (known: records, keyed, tiny)", nameof(name)),
     };
 
-    /// <summary>Record count ceiling at <paramref name="step"/> (linear ramp, then flat).</summary>
+    /// <summary>Record count ceiling at <paramref name="step"/> (linear ramp, then flat; the start size under a gated curriculum).</summary>
     public int RecordCeiling(int step)
     {
+        if (CurriculumGate > 0) return Math.Max(MinRecords, StartRecords);
         var ramp = Math.Max(1, (int)(Steps * CurriculumFraction));
         var f = Math.Min(1.0, (double)step / ramp);
         return Math.Max(MinRecords, (int)Math.Round(StartRecords + (MaxRecords - StartRecords) * f));
     }
+
+    /// <summary>The gated curriculum's ceiling after a probe scored <paramref name="exactMatch"/> at <paramref name="current"/> records.</summary>
+    public int NextCeiling(int current, double exactMatch) =>
+        CurriculumGate > 0 && exactMatch >= CurriculumGate && current < MaxRecords ? current + 1 : current;
 
     /// <summary>Learning rate at <paramref name="step"/> (0-based).</summary>
     public double LearningRateAt(int step)

@@ -43,6 +43,8 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         foreach (var t in init.Values) t.Dispose();
         using var trainer = new FullParameterTrainer(model, recipe);
         var start = resume && PretrainCheckpoint.Exists(CheckpointDir) ? PretrainCheckpoint.Load(CheckpointDir, model, trainer.Optimizer, recipeJson) : 0;
+        // The gated curriculum's only state: the current record ceiling (restored with the weights).
+        int? gated = recipe.CurriculumGate > 0 ? Math.Max(recipe.RecordCeiling(0), start > 0 ? PretrainCheckpoint.RecordsCeiling(CheckpointDir) : 0) : null;
         _log($"model: {model.ParameterCount:N0} parameters, vocab {config.VocabSize}, d{config.HiddenSize} x {config.NumHiddenLayers} layers; starting at step {start}/{recipe.Steps}");
 
         var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
@@ -53,7 +55,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         var end = Math.Min(recipe.Steps, stopAt ?? recipe.Steps);
         for (var step = start; step < end && !cancel.IsCancellationRequested; step++)
         {
-            var batch = sampler.Batch(step);
+            var batch = sampler.Batch(step, gated);
             var (loss, norm) = trainer.Step(batch, step);
             last = loss;
             ema = double.IsNaN(ema) ? loss : 0.95 * ema + 0.05 * loss;
@@ -62,34 +64,48 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
             if (done % 10 == 0 || done == recipe.Steps)
             {
                 var line = Json(("step", done), ("loss", loss), ("loss_ema", ema), ("grad_norm", norm), ("lr", recipe.LearningRateAt(step)),
-                    ("records", sampler.RecordsAt(step)), ("batch", batch.Count), ("seq_len", batch.Max(s => s.Length)),
+                    ("records", sampler.RecordsAt(step, gated)), ("ceiling", gated ?? recipe.RecordCeiling(step)), ("batch", batch.Count), ("seq_len", batch.Max(s => s.Length)),
                     ("tokens", tokens), ("elapsed_s", clock.Elapsed.TotalSeconds));
                 Append(line);
                 _log(line);
             }
             if (recipe.ProbeEvery > 0 && (done % recipe.ProbeEvery == 0 || done == recipe.Steps))
-                RunProbes(model, probe, done);
+            {
+                var results = RunProbes(model, probe, done, gated);
+                if (gated is { } c && recipe.NextCeiling(c, results.First(r => r.Records == c).WithDocument) is var next && next != c)
+                {
+                    gated = next;
+                    Append(Json(("step", done), ("ceiling", next)));
+                    _log($"gate passed at {c} records: documents now up to {next} records");
+                }
+            }
             if (recipe.CheckpointEvery > 0 && (done % recipe.CheckpointEvery == 0 || done == end))
             {
-                PretrainCheckpoint.Save(CheckpointDir, model, trainer.Optimizer, done, recipeJson);
+                PretrainCheckpoint.Save(CheckpointDir, model, trainer.Optimizer, done, recipeJson, gated ?? 0);
                 ModelExporter.Write(outDir, config, model, new Dictionary<string, string> { ["step"] = done.ToString(CultureInfo.InvariantCulture), ["recipe"] = "records" });
             }
         }
         return last;
     }
 
-    void RunProbes(TransformerModel model, AccuracyProbe probe, int step)
+    List<ProbeResult> RunProbes(TransformerModel model, AccuracyProbe probe, int step, int? gated)
     {
-        foreach (var records in ProbeRecordCounts())
+        var results = new List<ProbeResult>();
+        foreach (var records in ProbeRecordCounts(gated, step))
         {
             var r = probe.Run(model, records, recipe.ProbeQuestions);
             var line = Json(("step", step), ("probe_records", r.Records), ("probe_tokens", r.MeanTokens), ("em_with_doc", r.WithDocument), ("em_without_doc", r.WithoutDocument));
             Append(line);
             _log(line);
+            results.Add(r);
         }
+        return results;
     }
 
-    IEnumerable<int> ProbeRecordCounts() => new[] { Math.Min(2, recipe.MaxRecords), Math.Max(1, recipe.MaxRecords / 2), recipe.MaxRecords }.Distinct();
+    // A gated run probes its current size (the gate) and, every fifth probe, the largest; a ramped run three sizes.
+    IEnumerable<int> ProbeRecordCounts(int? gated, int step) => (gated is { } c
+        ? (step % (5 * recipe.ProbeEvery) == 0 || step == recipe.Steps ? new[] { c, recipe.MaxRecords } : [c])
+        : new[] { Math.Min(2, recipe.MaxRecords), Math.Max(1, recipe.MaxRecords / 2), recipe.MaxRecords }).Distinct();
 
     void Append(string line) => File.AppendAllText(Path.Combine(outDir, CurveFile), line + "\n");
 

@@ -11,4 +11,7 @@ public enum FactStyle
 
     /// <summary>Six templates per fact, each "{full name} {kind phrase} {value}".</summary>
     NameFirst,
+
+    /// <summary>Three templates per fact, each "{surname} {attribute} {value}" (one-token keys; no free-text notes).</summary>
+    Keyed,
 }

@@ -115,6 +115,7 @@ public static class RecordTemplates
     public static string Fill(string template, PatientRecord r) => template
         .Replace("{name}", r.Name, StringComparison.Ordinal)
         .Replace("{first}", r.First, StringComparison.Ordinal)
+        .Replace("{last}", r.Last, StringComparison.Ordinal)
         .Replace("{number}", r.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{birth}", r.Birth.ToString(), StringComparison.Ordinal)
         .Replace("{dx}", r.Diagnosis, StringComparison.Ordinal)

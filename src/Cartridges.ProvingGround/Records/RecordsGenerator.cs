@@ -82,7 +82,8 @@ public sealed class RecordsGenerator
         var patient = doc.Records[record];
         var answer = RecordTemplates.Answer(kind, patient);
         var (choices, correct) = Choices(rng, doc, kind, answer);
-        return new RecordsQuestion(kind, record, template, RecordTemplates.Fill(templates[template], patient), answer, choices, correct);
+        var text = Style == FactStyle.Keyed ? KeyedTemplates.Question(templates[template]) : templates[template];
+        return new RecordsQuestion(kind, record, template, RecordTemplates.Fill(text, patient), answer, choices, correct);
     }
 
     static (IReadOnlyList<string> Choices, int Correct) Choices(Random rng, RecordsDocument doc, FactKind kind, string answer)
@@ -164,11 +165,18 @@ public sealed class RecordsGenerator
     {
         var text = new StringBuilder();
         text.Append(PickTemplate(rng, RecordTemplates.Titles));
+        var facts = Style switch
+        {
+            FactStyle.NameFirst => NameFirstTemplates.Facts,
+            FactStyle.Keyed => KeyedTemplates.Facts,
+            _ => RecordTemplates.Facts,
+        };
         foreach (var p in patients)
         {
-            text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, RecordTemplates.Headers), p));
-            var sentences = Enum.GetValues<FactKind>().Select(k => PickTemplate(rng, (Style == FactStyle.NameFirst ? NameFirstTemplates.Facts : RecordTemplates.Facts)[k])).ToList();
-            sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
+            text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style == FactStyle.Keyed ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
+            var sentences = Enum.GetValues<FactKind>().Select(k => PickTemplate(rng, facts[k])).ToList();
+            // Keyed documents hold only facts: free text is widened in later, once reading holds.
+            if (Style != FactStyle.Keyed) sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
             foreach (var s in Shuffled(rng, sentences))
                 text.Append(' ').Append(RecordTemplates.Fill(s, p));
         }

@@ -16,10 +16,10 @@ public static class VocabularySamples
     /// <summary>The sample texts.</summary>
     public static IEnumerable<string> Texts(int seed)
     {
-        foreach (var split in new[] { RecordSplit.Train, RecordSplit.HeldOutTemplates })
+        foreach (var (split, style) in new[] { (RecordSplit.Train, FactStyle.Varied), (RecordSplit.HeldOutTemplates, FactStyle.Varied), (RecordSplit.HeldOutTemplates, FactStyle.Keyed) })
         {
-            var gen = new RecordsGenerator(split, seed);
-            for (var i = 0; i < 60; i++)
+            var gen = new RecordsGenerator(split, seed, style);
+            for (var i = 0; i < (style == FactStyle.Keyed ? 10 : 60); i++)
             {
                 var doc = gen.Document(9_000_000 + i, 6);
                 yield return RecordsChat.FirstPrompt(doc.Text, "");

@@ -154,6 +154,7 @@ public sealed class PretrainingTests
     [Theory]
     [InlineData(FactStyle.Varied)]
     [InlineData(FactStyle.NameFirst)]
+    [InlineData(FactStyle.Keyed)]
     public void BatchSampler_WordsTheDocumentsAsTheRecipeSays(FactStyle style)
     {
         var recipe = Tiny with { Facts = style };
@@ -165,6 +166,31 @@ public sealed class PretrainingTests
         Assert.Contains(doc.Text, text, StringComparison.Ordinal);
         var other = new RecordsGenerator(RecordSplit.Train, recipe.Seed, style == FactStyle.Varied ? FactStyle.NameFirst : FactStyle.Varied).Document(0, sampler.RecordsAt(0));
         Assert.DoesNotContain(other.Text, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GatedCurriculum_GrowsOneRecordOnlyWhenTheGatePasses_AndTheCheckpointKeepsIt()
+    {
+        var recipe = Tiny with { CurriculumGate = 0.8, StartRecords = 1, MaxRecords = 3 };
+        Assert.Equal(1, recipe.RecordCeiling(0));
+        Assert.Equal(1, recipe.RecordCeiling(recipe.Steps)); // no fixed ramp under a gate
+        Assert.Equal(1, recipe.NextCeiling(1, 0.79));
+        Assert.Equal(2, recipe.NextCeiling(1, 0.8));
+        Assert.Equal(3, recipe.NextCeiling(3, 1.0));          // never past the maximum
+        Assert.Equal(1, (recipe with { CurriculumGate = 0 }).NextCeiling(1, 1.0));
+
+        var (model, tokenizer) = NewModel(recipe);
+        using var m = model;
+        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
+        Assert.All(Enumerable.Range(0, 20), s => Assert.InRange(sampler.RecordsAt(s, 6), 3, 6));
+        Assert.All(sampler.Batch(0, 3), seq => Assert.True(seq.Length > 0));
+
+        using var trainer = new FullParameterTrainer(model, recipe);
+        var dir = TinyModelDir.Fresh();
+        PretrainCheckpoint.Save(dir, model, trainer.Optimizer, 3, "r", recordsCeiling: 5);
+        Assert.Equal(5, PretrainCheckpoint.RecordsCeiling(dir));
+        PretrainCheckpoint.Save(dir, model, trainer.Optimizer, 3, "r");
+        Assert.Equal(0, PretrainCheckpoint.RecordsCeiling(dir));
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed class RecordsTokenizerTests
     [Theory]
     [InlineData(FactStyle.Varied)]
     [InlineData(FactStyle.NameFirst)]
+    [InlineData(FactStyle.Keyed)]
     public void Documents_TokenizeOneTokenPerPiece_AndRoundTrip(FactStyle style)
     {
         foreach (var split in new[] { RecordSplit.Train, RecordSplit.HeldOut, RecordSplit.HeldOutTemplates })
@@ -34,6 +35,28 @@ public sealed class RecordsTokenizerTests
             Assert.Equal(TokenEstimate.Count(doc.Text), ids.Count);
             Assert.Equal(doc.Text, Tokenizer.Decode(ids));
             foreach (var q in gen.Questions(doc)) Assert.Equal(TokenEstimate.Count(q.Text), Tokenizer.Encode(q.Text).Count);
+        }
+    }
+
+    [Fact]
+    public void Keyed_EveryFactIsSurnameAttributeValue_OneTokenKeys_ValueRightAfter()
+    {
+        // The keyed data's promise: in training templates every fact is [surname][attribute][value…], the surname and
+        // the attribute one token each, so a question's key is two adjacent tokens and its answer starts at a fixed offset.
+        var gen = new RecordsGenerator(RecordSplit.Train, 4, FactStyle.Keyed);
+        var doc = gen.Document(17, 9);
+        var ids = Tokenizer.Encode(doc.Text);
+        foreach (var q in gen.Questions(doc))
+        {
+            var surname = Assert.Single(Tokenizer.Encode(" " + doc.Records[q.Record].Last));
+            var answer = Tokenizer.Encode(" " + q.Answer);
+            var attributes = Enumerable.Range(0, ids.Count - answer.Count - 1)
+                .Where(i => ids[i] == surname && ids.Skip(i + 2).Take(answer.Count).SequenceEqual(answer))
+                .Select(i => ids[i + 1]).ToList();
+            // Exactly one place states this fact, and the attribute between key and value is a single word token.
+            var attribute = Assert.Single(attributes);
+            Assert.Equal(1, TokenEstimate.Count(Tokenizer.Decode([attribute])));
+            Assert.Contains(" " + doc.Records[q.Record].Last, q.Text, StringComparison.Ordinal);
         }
     }
 

@@ -1,0 +1,33 @@
+// Fact sentences of FactStyle.Keyed, the data on which binding is cheap: every fact is "{surname} {attribute} {value}."
+// with a one-token key for the patient (the surname, unique within a document), a one-token attribute and the value
+// right after them, so reading a fact is matching two adjacent tokens and copying the next one. The third template
+// of each kind (a comma after the surname) is held out, as the last third of every template list is.
+namespace Cartridges.ProvingGround.Records;
+
+/// <summary>Keyed fact templates.</summary>
+public static class KeyedTemplates
+{
+    /// <summary>Record headers ({last}).</summary>
+    public static readonly IReadOnlyList<string> Headers = ["Patient {last}.", "Record {last}.", "File {last}."];
+
+    /// <summary>Fact sentences per kind.</summary>
+    public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> Facts = new Dictionary<FactKind, IReadOnlyList<string>>
+    {
+        [FactKind.Number] = Keyed("number {number}"),
+        [FactKind.Birth] = Keyed("born {birth}"),
+        [FactKind.Diagnosis] = Keyed("diagnosis {dx}"),
+        [FactKind.Drug] = Keyed("medication {drug}"),
+        [FactKind.Dose] = Keyed("dose {dose} mg"),
+        [FactKind.DrugStart] = Keyed("started {start}"),
+        [FactKind.Lab] = Keyed("{lab} {value} {unit}"),
+        [FactKind.Physician] = Keyed("physician Dr {doctor}"),
+        [FactKind.Ward] = Keyed("ward {ward}"),
+        [FactKind.FollowUp] = Keyed("visit {followup}"),
+    };
+
+    static IReadOnlyList<string> Keyed(string attributeAndValue) =>
+        [$"{{last}} {attributeAndValue}.", $"{{last}} {attributeAndValue};", $"{{last}}, {attributeAndValue}."];
+
+    /// <summary>A question template with the patient named by surname only (the keyed documents' key).</summary>
+    public static string Question(string template) => template.Replace("{name}", "{last}", StringComparison.Ordinal);
+}
