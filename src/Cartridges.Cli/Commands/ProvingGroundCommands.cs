@@ -190,10 +190,11 @@ internal static class ProvingGroundCommands
         var gate = new Option<double?>("--gate") { Description = "Gated curriculum: grow documents by one record when exact match at the current size reaches this share (0 = fixed ramp)" };
         var startRecords = new Option<int?>("--start-records") { Description = "Records per document at the start of the curriculum" };
         var probeEvery = new Option<int?>("--probe-every") { Description = "Steps between accuracy probes" };
+        var drill = new Option<double?>("--drill-share") { Description = "Share of documents given as recall drills (facts restated, values predicted); keyed data only" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -218,6 +219,7 @@ internal static class ProvingGroundCommands
                 CurriculumGate = pr.GetValue(gate) ?? r.CurriculumGate,
                 StartRecords = pr.GetValue(startRecords) ?? r.StartRecords,
                 ProbeEvery = pr.GetValue(probeEvery) ?? r.ProbeEvery,
+                DrillShare = pr.GetValue(drill) ?? r.DrillShare,
             };
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");

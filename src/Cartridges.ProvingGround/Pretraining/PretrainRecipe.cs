@@ -76,6 +76,12 @@ public sealed record PretrainRecipe
     /// </summary>
     public int CopySequencesPerStep { get; init; }
 
+    /// <summary>
+    /// Share of each step's documents given as recall drills (SequenceBuilder.DrillSequence) instead of chat
+    /// conversations; keyed documents only. 0 = off.
+    /// </summary>
+    public double DrillShare { get; init; }
+
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;
 
@@ -104,8 +110,9 @@ public sealed record PretrainRecipe
     public static PretrainRecipe Records { get; } = new();
 
     /// <summary>
-    /// The keyed recipe: one-token keys (surname + attribute) with the value right after them, a 2-layer model
-    /// (the depth an induction/recall circuit needs), answers weighted 1 and context 0.1, and the gated curriculum.
+    /// The keyed recipe: one-token keys (surname + attribute) with the value right after them, a 2-layer d64 model
+    /// (the depth an induction/recall circuit needs; the cheapest size that read earliest in the GPU sweep), answers
+    /// weighted 1 and context 0.1, half the documents as recall drills, and the gated curriculum.
     /// </summary>
     public static PretrainRecipe Keyed { get; } = new()
     {
@@ -115,6 +122,11 @@ public sealed record PretrainRecipe
         StartRecords = 1,
         MaxRecords = 24,
         ContextLossWeight = 0.1f,
+        DrillShare = 0.5,
+        QuestionsPerRecord = 4,
+        LearningRate = 1e-2,
+        Hidden = 64,
+        Intermediate = 192,
         Steps = 20000,
         ProbeEvery = 100,
     };

@@ -53,6 +53,29 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         return new TrainingSequence(tokens, weights);
     }
 
+    /// <summary>
+    /// A recall drill on a keyed document: BOS, the document, then every fact restated in random order as
+    /// " {surname} {attribute} {value}." with only the values predicted. Each value is then readable only by matching
+    /// its two-token key against the document — the circuit questions need — with a target every few tokens instead
+    /// of one per chat turn.
+    /// </summary>
+    public TrainingSequence DrillSequence(RecordsDocument doc, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(rng);
+        var tokens = new List<int> { tokenizer.BosId ?? 0 };
+        var weights = new List<float> { 0f };
+        Add(tokens, weights, doc.Text + "\n\nSummary:", recipe.ContextLossWeight);
+        var facts = doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => (r, k))).OrderBy(_ => rng.Next()).ToList();
+        foreach (var (r, k) in facts)
+        {
+            Add(tokens, weights, KeyedTemplates.Key(k, r), recipe.ContextLossWeight);
+            Add(tokens, weights, " " + RecordTemplates.Answer(k, r), 1f);
+            Add(tokens, weights, ".", recipe.ContextLossWeight);
+        }
+        return new TrainingSequence([.. tokens], [.. weights]);
+    }
+
     void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)
     {
         Add(tokens, weights, first ? RecordsChat.FirstPrompt(doc.Text, message) : RecordsChat.NextPrompt(message), recipe.ContextLossWeight);

@@ -10,7 +10,22 @@ public static class KeyedTemplates
     /// <summary>Record headers ({last}).</summary>
     public static readonly IReadOnlyList<string> Headers = ["Patient {last}.", "Record {last}.", "File {last}."];
 
-    /// <summary>Fact sentences per kind.</summary>
+    /// <summary>The one-word attribute of each kind (the lab's own name for lab values).</summary>
+    public static readonly IReadOnlyDictionary<FactKind, string> Attributes = new Dictionary<FactKind, string>
+    {
+        [FactKind.Number] = "number",
+        [FactKind.Birth] = "born",
+        [FactKind.Diagnosis] = "diagnosis",
+        [FactKind.Drug] = "medication",
+        [FactKind.Dose] = "dose",
+        [FactKind.DrugStart] = "started",
+        [FactKind.Lab] = "{lab}",
+        [FactKind.Physician] = "physician",
+        [FactKind.Ward] = "ward",
+        [FactKind.FollowUp] = "visit",
+    };
+
+    /// <summary>Fact sentences per kind: the attribute, then the value exactly as answers write it.</summary>
     public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> Facts = new Dictionary<FactKind, IReadOnlyList<string>>
     {
         [FactKind.Number] = Keyed("number {number}"),
@@ -24,6 +39,9 @@ public static class KeyedTemplates
         [FactKind.Ward] = Keyed("ward {ward}"),
         [FactKind.FollowUp] = Keyed("visit {followup}"),
     };
+
+    /// <summary>The key of a fact as documents write it: " {surname} {attribute}".</summary>
+    public static string Key(FactKind kind, PatientRecord r) => " " + RecordTemplates.Fill("{last} " + Attributes[kind], r);
 
     static IReadOnlyList<string> Keyed(string attributeAndValue) =>
         [$"{{last}} {attributeAndValue}.", $"{{last}} {attributeAndValue};", $"{{last}}, {attributeAndValue}."];

@@ -169,6 +169,33 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void DrillSequence_RestatesEveryFact_AndPredictsOnlyTheValues()
+    {
+        var recipe = Tiny with { Facts = FactStyle.Keyed, ContextLossWeight = 0.1f };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var gen = new RecordsGenerator(RecordSplit.Train, 2, FactStyle.Keyed);
+        var doc = gen.Document(5, 3);
+        var seq = new SequenceBuilder(tokenizer, recipe).DrillSequence(doc, new Random(1));
+        var text = tokenizer.Decode(seq.Tokens);
+        Assert.StartsWith(doc.Text, text[text.IndexOf(doc.Text[..20], StringComparison.Ordinal)..], StringComparison.Ordinal);
+        // The predicted tokens, read back, are exactly the 30 answers (3 records × 10 kinds), each after its own key.
+        var values = new List<string>();
+        for (var i = 0; i < seq.Length;)
+        {
+            if (seq.Weights[i] != 1f) { i++; continue; }
+            var j = i;
+            while (j < seq.Length && seq.Weights[j] == 1f) j++;
+            values.Add(tokenizer.Decode(seq.Tokens[i..j]).Trim());
+            var before = tokenizer.Decode(seq.Tokens[(i - 2)..i]);
+            Assert.Contains(before.Trim(), doc.Text, StringComparison.Ordinal);
+            i = j;
+        }
+        var expected = doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => RecordTemplates.Answer(k, r)));
+        Assert.Equal(expected.Order(), values.Order());
+        Assert.All(seq.Weights, w => Assert.True(w is 1f or 0.1f or 0f));
+    }
+
+    [Fact]
     public void GatedCurriculum_GrowsOneRecordOnlyWhenTheGatePasses_AndTheCheckpointKeepsIt()
     {
         var recipe = Tiny with { CurriculumGate = 0.8, StartRecords = 1, MaxRecords = 3 };
