@@ -100,6 +100,26 @@ public sealed class Trainer : IDisposable
         if (OptimizerStep >= _options.Steps) throw new InvalidOperationException($"All {_options.Steps} optimizer steps are done.");
         var started = Stopwatch.GetTimestamp();
         var batch = _order!.Next(_options.GlobalBatchSize);
+        var (lossSum, lossTokens, inputTokens) = AccumulateGradients(batch);
+        _adam!.Update();
+        OptimizerStep++;
+        _lastLoss = lossTokens == 0 ? double.NaN : lossSum / lossTokens;
+        string? checkpoint = null;
+        if (_options.CheckpointDirectory is { } dir && (OptimizerStep == _options.Steps || (_options.CheckpointEvery > 0 && OptimizerStep % _options.CheckpointEvery == 0)))
+            checkpoint = TrainingCheckpoint.Save(dir, _options.KeepCheckpoints, State(), _cartridge, Metadata(), _adam);
+        var stepTime = Stopwatch.GetElapsedTime(started);
+        _tokensThisRun += inputTokens;
+        _stepTimeThisRun += stepTime;
+        return new TrainingProgress(OptimizerStep, _options.Steps, _lastLoss, lossTokens, inputTokens / stepTime.TotalSeconds,
+            stepTime, _elapsed.Elapsed, _order.Cursor.Epoch, checkpoint);
+    }
+
+    /// <summary>
+    /// Forward and backward passes over one global batch, split into micro-batches as the options say; adds the
+    /// gradient of (loss sum / loss tokens of the whole batch) to the cartridge's trainable tensors' .grad (no update).
+    /// </summary>
+    internal (double LossSum, int LossTokens, int InputTokens) AccumulateGradients(IReadOnlyList<int> batch)
+    {
         // The mean is over loss tokens of the whole global batch, so each micro-batch contributes sum / total: the
         // accumulated gradient equals that of one pass over the global batch, however it is split.
         var lossTokens = batch.Sum(_objective.LossTokens);
@@ -114,17 +134,7 @@ public sealed class Trainer : IDisposable
             if (sum.requires_grad) (sum / lossTokens).backward();
             lossSum += sum.item<float>();
         }
-        _adam!.Update();
-        OptimizerStep++;
-        _lastLoss = lossTokens == 0 ? double.NaN : lossSum / lossTokens;
-        string? checkpoint = null;
-        if (_options.CheckpointDirectory is { } dir && (OptimizerStep == _options.Steps || (_options.CheckpointEvery > 0 && OptimizerStep % _options.CheckpointEvery == 0)))
-            checkpoint = TrainingCheckpoint.Save(dir, _options.KeepCheckpoints, State(), _cartridge, Metadata(), _adam);
-        var stepTime = Stopwatch.GetElapsedTime(started);
-        _tokensThisRun += inputTokens;
-        _stepTimeThisRun += stepTime;
-        return new TrainingProgress(OptimizerStep, _options.Steps, _lastLoss, lossTokens, inputTokens / stepTime.TotalSeconds,
-            stepTime, _elapsed.Elapsed, _order.Cursor.Epoch, checkpoint);
+        return (lossSum, lossTokens, inputTokens);
     }
 
     /// <summary>Cartridge metadata describing this run (model, steps, objective, last loss), for saving the result.</summary>

@@ -51,20 +51,25 @@ public sealed class ConcurrentChatLoadTests(ApiHost host, ITestOutputHelper outp
 
         var options = new OpenAIClientOptions { Endpoint = new Uri(host.BaseAddress, "/v1"), NetworkTimeout = TimeSpan.FromMinutes(5) };
         var clients = Enumerable.Range(0, Cartridges).Select(i => new ChatClient($"cartridge/copy-{i:00}", new ApiKeyCredential(host.LoadKey), options)).ToArray();
-        GC.Collect();
-        var before = Process.GetCurrentProcess().WorkingSet64;
+        async Task<(int Request, string Source, string Question, string Text, int Tokens)[]> Round(int requests) =>
+            await Task.WhenAll(Enumerable.Range(0, requests).Select(async r =>
+            {
+                var question = Questions[r / Cartridges % 2];
+                ChatCompletion c = await clients[r % Cartridges].CompleteChatAsync([new UserChatMessage(question)],
+                    new ChatCompletionOptions { MaxOutputTokenCount = MaxTokens });
+                return (Request: r, Source: sources[r % Cartridges % 2], Question: question, Text: c.Content[0].Text, Tokens: c.Usage.OutputTokenCount);
+            }));
+        // Warm-up: one request per cartridge and question loads all 20 cartridges into the engine and brings the JIT,
+        // Kestrel's pools, the engine's cache and the native allocator's arenas to their working size, so the measured
+        // round below counts only what 200 more requests keep. Each figure is taken after a full blocking collection
+        // (finalizers run, so tensor handles nobody holds are freed on both sides alike).
+        await Round(2 * Cartridges);
+        var before = SettledWorkingSet();
         var clock = Stopwatch.StartNew();
-        var answers = await Task.WhenAll(Enumerable.Range(0, Requests).Select(async r =>
-        {
-            var question = Questions[r / Cartridges % 2];
-            ChatCompletion c = await clients[r % Cartridges].CompleteChatAsync([new UserChatMessage(question)],
-                new ChatCompletionOptions { MaxOutputTokenCount = MaxTokens });
-            return (Request: r, Source: sources[r % Cartridges % 2], Question: question, Text: c.Content[0].Text, Tokens: c.Usage.OutputTokenCount);
-        }));
+        var answers = await Round(Requests);
         clock.Stop();
         var peak = Process.GetCurrentProcess().PeakWorkingSet64;
-        GC.Collect();
-        var after = Process.GetCurrentProcess().WorkingSet64;
+        var after = SettledWorkingSet();
 
         var report = new StringBuilder()
             .AppendLine($"{Requests} requests over {Cartridges} cartridges in {clock.Elapsed.TotalSeconds:F1} s ({Requests / clock.Elapsed.TotalSeconds:F1} req/s, " +
@@ -75,7 +80,18 @@ public sealed class ConcurrentChatLoadTests(ApiHost host, ITestOutputHelper outp
         Assert.Equal(Requests, answers.Select(a => a.Request).Distinct().Count());
         Assert.All(answers, a => Assert.True(a.Tokens > 0, $"request {a.Request} got no tokens"));
         Assert.All(answers, a => Assert.Equal(expected[(a.Source, a.Question)], a.Text));
-        // Bounded: 200 short answers must not leave the process holding much more than before (tiny model, f32).
-        Assert.True(after - before < 512L << 20, report.ToString());
+        // Bounded: 200 short answers must not leave the process holding much more than after the warm-up. A request
+        // that kept its tensors would keep at least its logits (50k vocabulary × 4 bytes × 8 steps ≈ 1.6 MB), i.e.
+        // ≥ 300 MiB over 200 requests, plus its KV cache; growth without a leak is allocator and GC noise (tens of MiB).
+        Assert.True(after - before < 256L << 20, report.ToString());
+    }
+
+    static long SettledWorkingSet()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
     }
 }

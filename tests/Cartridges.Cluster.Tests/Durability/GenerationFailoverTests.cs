@@ -22,7 +22,11 @@ public sealed class GenerationFailoverTests(ITestOutputHelper output)
             await Task.Delay(20);
             status = await grain.GetStatusAsync();
         }
-        Assert.Equal(CartridgeState.Generating, status.State);
+        // Decided on this one snapshot, not a later read (the run moves on while the test looks): what the test needs is
+        // shards still outstanding when the worker goes, and that the worker had taken part (≥ 3 done), in shard counts;
+        // the state label may already read Training in a later status without changing that.
+        Assert.True(status.ShardsDone >= 3 && status.ShardsDone < status.ShardsTotal,
+            $"{status.State}, {status.ShardsDone}/{status.ShardsTotal} shards when the worker was to be killed: not mid-generation");
         var worker = harness.Cluster.Silos.Single(s => s.Name is "Secondary_1" or "Secondary_2" && s.SiloAddress.ToParsableString() != status.Silo);
         output.WriteLine($"killing shard worker {worker.SiloAddress} with {status.ShardsDone}/{status.ShardsTotal} shards done");
         await harness.Cluster.KillSiloAsync(worker);

@@ -61,8 +61,10 @@ public sealed class TrainPipelineTests(ITestOutputHelper output) : IDisposable
         var options = Options("lighthouse", lighthouse, p);
         var report = await TrainPipeline.RunAsync(engine, tokenizer, options);
         output.WriteLine(report.ToJson());
-        Assert.True(report.Eval.Cartridge.Loss < report.Eval.Init.Loss, $"cartridge {report.Eval.Cartridge.Loss:F5} vs init {report.Eval.Init.Loss:F5}");
-        Assert.True(report.Eval.Cartridge.Loss < report.Eval.Truncation.Loss, $"cartridge {report.Eval.Cartridge.Loss:F5} vs truncation {report.Eval.Truncation.Loss:F5}");
+        // "Beats" means by a margin, not by rounding: measured 0.01270 vs 0.01330 for both (4.5% lower); 1% is far above
+        // fp32 noise between machines (~1e-6 relative) and well inside what training achieved.
+        Assert.True(report.Eval.Cartridge.Loss < 0.99 * report.Eval.Init.Loss, $"cartridge {report.Eval.Cartridge.Loss:F5} vs init {report.Eval.Init.Loss:F5}");
+        Assert.True(report.Eval.Cartridge.Loss < 0.99 * report.Eval.Truncation.Loss, $"cartridge {report.Eval.Cartridge.Loss:F5} vs truncation {report.Eval.Truncation.Loss:F5}");
         Assert.NotNull(report.Eval.Icl);
         Assert.Equal(p * engine.Model.Config.KvBytesPerToken(4), report.Memory.CartridgeBytes);
         Assert.True(report.Memory.IclKvBytes > 8 * report.Memory.CartridgeBytes);
