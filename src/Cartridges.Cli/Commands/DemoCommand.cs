@@ -30,9 +30,9 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model directory or Hugging Face id (default: a tiny random model)" };
-        var document = new Option<string?>("--document") { Description = "Text file to train on (default: the shipped sample chronicle)" };
-        var tokens = new Option<int>("--tokens") { Description = "Cartridge size p", DefaultValueFactory = _ => 64 };
+        var model = new Option<string?>("--model") { Description = $"Model directory or Hugging Face id (default: the shipped records model in {QualityBenchCommand.DefaultModel} when present, else a tiny random model)" };
+        var document = new Option<string?>("--document") { Description = "Text file to train on (default: a records document for a records model, else the shipped sample chronicle)" };
+        var tokens = new Option<int?>("--tokens") { Description = "Cartridge size p (default 256 on a records document, else 64)" };
         var data = new Option<string?>("--data") { Description = "Data directory to keep (default: a temporary one, removed afterwards)" };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var cmd = new Command("demo", "Train a cartridge on a sample document in an embedded silo, ask it questions, compare with in-context")
@@ -45,9 +45,14 @@ internal static class DemoCommand
             var dataDir = keep ?? Directory.CreateTempSubdirectory("cartridges-demo-").FullName;
             try
             {
-                var modelDir = pr.GetValue(model) is { } m ? await CliRunner.ResolveModelAsync(m, ct) : TinyModel(dataDir);
+                var modelDir = pr.GetValue(model) is { } m ? await CliRunner.ResolveModelAsync(m, ct) : ShippedRecordsModel() ?? TinyModel(dataDir);
+                if (pr.GetValue(document) is null && RecordsDemo.IsRecordsModel(modelDir))
+                {
+                    await RecordsDemo.RunAsync(modelDir, pr.GetValue(tokens) ?? 256, dataDir, pr.GetValue(device)!, ct);
+                    return 0;
+                }
                 var text = pr.GetValue(document) is { } path ? await File.ReadAllTextAsync(path, ct) : SampleDocument();
-                await RunAsync(modelDir, text, pr.GetValue(tokens), dataDir, pr.GetValue(device)!, ct);
+                await RunAsync(modelDir, text, pr.GetValue(tokens) ?? 64, dataDir, pr.GetValue(device)!, ct);
                 return 0;
             }
             finally
@@ -83,25 +88,7 @@ internal static class DemoCommand
             },
             Training = new TrainingBudget { Steps = 16, BatchSize = 8, CheckpointEvery = 8 },
         };
-        await grain.CreateAsync(spec);
-        await grain.StartAsync();
-        CartridgeStatus status = await grain.GetStatusAsync();
-        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async ctx =>
-            {
-                var bar = ctx.AddTask("training", maxValue: 100);
-                while (status.State is not (CartridgeState.Serving or CartridgeState.Failed))
-                {
-                    bar.Value = status.Progress * 100;
-                    bar.Description = $"{status.State.ToString().ToLowerInvariant()} " +
-                                      (status.State == CartridgeState.Generating ? $"{status.ShardsDone}/{status.ShardsTotal} shards" : $"step {status.Step}/{status.TotalSteps}");
-                    await Task.Delay(500, ct);
-                    status = await grain.GetStatusAsync();
-                }
-                bar.Value = 100;
-            });
-        if (status.State == CartridgeState.Failed) throw new InvalidOperationException($"Training failed: {status.Error}");
-        AnsiConsole.MarkupLine($"[green]Serving[/] after {status.Step} steps, final loss {status.Loss:F4}");
+        var status = await TrainAsync(grain, spec, ct);
 
         var ask = new AskOptions { MaxTokens = 48 };
         var clock = Stopwatch.StartNew();
@@ -139,12 +126,51 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine($"Memory: the cartridge's KV is [bold]{(double)documentIds.Count / p:F1}× smaller[/] than the document's.");
     }
 
+    /// <summary>Creates and starts a cartridge, showing progress until it serves; throws if training fails.</summary>
+    public static async Task<CartridgeStatus> TrainAsync(ICartridgeGrain grain, CartridgeSpec spec, CancellationToken ct)
+    {
+        await grain.CreateAsync(spec);
+        await grain.StartAsync();
+        var status = await grain.GetStatusAsync();
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var bar = ctx.AddTask("training", maxValue: 100);
+                while (status.State is not (CartridgeState.Serving or CartridgeState.Failed))
+                {
+                    bar.Value = status.Progress * 100;
+                    bar.Description = $"{status.State.ToString().ToLowerInvariant()} " +
+                                      (status.State == CartridgeState.Generating ? $"{status.ShardsDone}/{status.ShardsTotal} shards" : $"step {status.Step}/{status.TotalSteps}");
+                    await Task.Delay(500, ct);
+                    status = await grain.GetStatusAsync();
+                }
+                bar.Value = 100;
+            });
+        if (status.State == CartridgeState.Failed) throw new InvalidOperationException($"Training failed: {status.Error}");
+        AnsiConsole.MarkupLine($"[green]Serving[/] after {status.Step} steps, final loss {status.Loss:F4}");
+        return status;
+    }
+
     static string SampleDocument()
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("sample-document.txt")
             ?? throw new InvalidOperationException("The sample document is missing from this build.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
+    }
+
+    /// <summary>The records model shipped in the repository, looked up from the working directory and from the executable's.</summary>
+    internal static string? ShippedRecordsModel()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, QualityBenchCommand.DefaultModel);
+                if (File.Exists(Path.Combine(candidate, "config.json"))) return candidate;
+            }
+        }
+        return null;
     }
 
     static string TinyModel(string dataDir)

@@ -32,7 +32,7 @@ internal static class ProvingGroundCommands
 
     internal static Option<string> FactStyleOption() => new Option<string>("--fact-style")
     {
-        Description = "varied (default data), name-first (every fact opens with the full name) or keyed (\"{surname} {attribute} {value}.\"); see docs/pretraining.md",
+        Description = "varied (default data), name-first (every fact opens with the full name) or keyed (\"{surname} {attribute} {value}.\"); default: what the model was trained on, else varied",
     }.AcceptOnlyFromAmong("varied", "name-first", "keyed");
 
     internal static FactStyle ParseStyle(string? s, FactStyle fallback = FactStyle.Varied) => s switch
@@ -119,7 +119,8 @@ internal static class ProvingGroundCommands
         {
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
-            var recipe = PretrainRecipe.Records with { Seed = pr.GetValue(seed), Facts = ParseStyle(pr.GetValue(style)!) };
+            var facts = ParseStyle(pr.GetValue(style)!);
+            var recipe = (facts == FactStyle.Keyed ? PretrainRecipe.Keyed : PretrainRecipe.Records) with { Seed = pr.GetValue(seed), Facts = facts };
             TokenizerJsonWriter.Write(dir, VocabularySamples.Pieces(recipe.Seed));
             var tokenizer = HfTokenizer.Load(dir);
             var train = pr.GetValue(counts)!.Select((n, i) => (Records: i + 1, n)).ToDictionary(x => x.Records, x => x.n);
@@ -152,7 +153,7 @@ internal static class ProvingGroundCommands
             var dir = pr.GetValue(model)!;
             var tokenizer = HfTokenizer.Load(dir);
             using var m = TransformerModel.Load(dir, torch.CPU, torch.ScalarType.Float32);
-            var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style)!));
+            var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(dir)));
             Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
             Console.WriteLine("|---|---|---|---|---|---|");
             foreach (var t in pr.GetValue(tokens)!)
@@ -190,11 +191,13 @@ internal static class ProvingGroundCommands
         var gate = new Option<double?>("--gate") { Description = "Gated curriculum: grow documents by one record when exact match at the current size reaches this share (0 = fixed ramp)" };
         var startRecords = new Option<int?>("--start-records") { Description = "Records per document at the start of the curriculum" };
         var probeEvery = new Option<int?>("--probe-every") { Description = "Steps between accuracy probes" };
+        var maxPositions = new Option<int?>("--max-positions") { Description = "Longest sequence the model supports (its context)" };
+        var init = new Option<string?>("--init") { Description = "Start from the weights of another run's output directory (a staged run; same model size)" };
         var drill = new Option<double?>("--drill-share") { Description = "Share of documents given as recall drills (facts restated, values predicted); keyed data only" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -220,8 +223,9 @@ internal static class ProvingGroundCommands
                 StartRecords = pr.GetValue(startRecords) ?? r.StartRecords,
                 ProbeEvery = pr.GetValue(probeEvery) ?? r.ProbeEvery,
                 DrillShare = pr.GetValue(drill) ?? r.DrillShare,
+                MaxPositions = pr.GetValue(maxPositions) ?? r.MaxPositions,
             };
-            var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!)).Run(pr.GetValue(resume), cancel: ct);
+            var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!), pr.GetValue(init)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");
             return Task.FromResult(0);
         }));

@@ -4,6 +4,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Cartridges.ProvingGround.Bench;
+using Cartridges.ProvingGround.Pretraining;
 
 namespace Cartridges.Cli.Commands;
 
@@ -52,7 +53,7 @@ internal static class QualityBenchCommand
                 Users = pr.GetValue(users) ?? o.Users,
                 Seed = pr.GetValue(seed) ?? o.Seed,
                 Threads = pr.GetValue(threads) ?? o.Threads,
-                Facts = ProvingGroundCommands.ParseStyle(pr.GetValue(style)!),
+                Facts = ProvingGroundCommands.ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(pr.GetValue(model)!)),
             };
             o.Validate();
             var dir = pr.GetValue(model)!;

@@ -36,6 +36,20 @@ public static class PretrainCheckpoint
         SafeTensorsWriter.Write(Path.Combine(dir, FileName), tensors, meta, ScalarType.Float32);
     }
 
+    /// <summary>Copies only the weights of another run's checkpoint into <paramref name="model"/> (a staged run starts from them).</summary>
+    /// <exception cref="InvalidDataException">A weight is missing or has another shape.</exception>
+    public static void LoadWeights(string dir, TransformerModel model)
+    {
+        using var file = SafeTensorsFile.Open(Path.Combine(dir, FileName));
+        using var _ = no_grad();
+        foreach (var (name, weight) in model.NamedTensors())
+        {
+            using var w = file.Read($"w.{name}", ScalarType.Float32);
+            if (!w.shape.SequenceEqual(weight.shape)) throw new InvalidDataException($"{dir}: '{name}' has another shape there; --init needs the same model size.");
+            weight.copy_(w);
+        }
+    }
+
     /// <summary>The gated curriculum's record ceiling saved with the checkpoint (0 when none was saved).</summary>
     public static int RecordsCeiling(string dir)
     {

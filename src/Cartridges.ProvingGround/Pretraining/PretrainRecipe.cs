@@ -120,7 +120,9 @@ public sealed record PretrainRecipe
         Facts = FactStyle.Keyed,
         CurriculumGate = 0.8,
         StartRecords = 1,
-        MaxRecords = 24,
+        // Up to ~2.6k-token documents (about 55 tokens a record), in a context that holds them with a conversation.
+        MaxRecords = 48,
+        MaxPositions = 4096,
         ContextLossWeight = 0.1f,
         DrillShare = 0.5,
         QuestionsPerRecord = 4,

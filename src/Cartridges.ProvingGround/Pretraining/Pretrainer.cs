@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 namespace Cartridges.ProvingGround.Pretraining;
 
 /// <summary>Runs the records recipe into an output directory.</summary>
-public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<string>? log = null, Device? device = null)
+public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<string>? log = null, Device? device = null, string? initFrom = null)
 {
     /// <summary>File of the training curve (one JSON object per line).</summary>
     public const string CurveFile = "curve.jsonl";
@@ -43,6 +43,12 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         foreach (var t in init.Values) t.Dispose();
         using var trainer = new FullParameterTrainer(model, recipe);
         var start = resume && PretrainCheckpoint.Exists(CheckpointDir) ? PretrainCheckpoint.Load(CheckpointDir, model, trainer.Optimizer, recipeJson) : 0;
+        if (start == 0 && initFrom is not null)
+        {
+            // A staged run: the previous stage's fp32 weights, a fresh optimizer and this recipe's schedule.
+            PretrainCheckpoint.LoadWeights(Path.Combine(initFrom, "checkpoint"), model);
+            _log($"weights from {initFrom}");
+        }
         // The gated curriculum's only state: the current record ceiling (restored with the weights).
         int? gated = recipe.CurriculumGate > 0 ? Math.Max(recipe.RecordCeiling(0), start > 0 ? PretrainCheckpoint.RecordsCeiling(CheckpointDir) : 0) : null;
         _log($"model: {model.ParameterCount:N0} parameters, vocab {config.VocabSize}, d{config.HiddenSize} x {config.NumHiddenLayers} layers; starting at step {start}/{recipe.Steps}");
@@ -82,7 +88,12 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
             if (recipe.CheckpointEvery > 0 && (done % recipe.CheckpointEvery == 0 || done == end))
             {
                 PretrainCheckpoint.Save(CheckpointDir, model, trainer.Optimizer, done, recipeJson, gated ?? 0);
-                ModelExporter.Write(outDir, config, model, new Dictionary<string, string> { ["step"] = done.ToString(CultureInfo.InvariantCulture), ["recipe"] = "records" });
+                ModelExporter.Write(outDir, config, model, new Dictionary<string, string>
+                {
+                    ["step"] = done.ToString(CultureInfo.InvariantCulture),
+                    ["recipe"] = recipeJson,
+                    [RecordsModelInfo.FactStyleKey] = recipe.Facts.ToString(),
+                });
             }
         }
         return last;

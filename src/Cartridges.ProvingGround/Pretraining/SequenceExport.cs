@@ -15,6 +15,7 @@ public static class SequenceExport
     /// Writes <paramref name="counts"/>[r] conversations about documents of r records; returns the tokens written.
     /// With <paramref name="withoutDocument"/> the same conversations are rendered with an empty document (the
     /// without-document probe). Probe pools use plain questions only (no participant-A turns, no chain of thought). Facts are worded as the recipe says.
+    /// With a keyed recipe's drill share, that share of the training conversations are recall drills.
     /// </summary>
     public static long Write(string path, HfTokenizer tokenizer, PretrainRecipe recipe, RecordSplit split, IReadOnlyDictionary<int, int> counts,
         bool probe = false, bool withoutDocument = false)
@@ -38,7 +39,10 @@ public static class SequenceExport
                     var index = (long)records * 100_000 + i;
                     var doc = generator.Document(index, records);
                     if (withoutDocument) doc = doc with { Text = "" };
-                    var seq = builder.Build(generator, doc, generator.StreamRng("export", index));
+                    var rng = generator.StreamRng("export", index);
+                    // Training pools carry the recipe's recall drills too (keyed data), in the share the sampler uses.
+                    var drill = !probe && recipe.DrillShare > 0 && recipe.Facts == FactStyle.Keyed && rng.NextDouble() < recipe.DrillShare;
+                    var seq = drill ? builder.DrillSequence(doc, rng) : builder.Build(generator, doc, rng);
                     var length = Math.Min(seq.Length, recipe.MaxPositions);
                     w.Write(records);
                     w.Write(length);

@@ -196,6 +196,31 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void StagedRun_StartsFromThePreviousStagesWeights_AndRefusesAnotherSize()
+    {
+        var first = TinyModelDir.Fresh();
+        new Pretrainer(Tiny with { Steps = 2, ProbeEvery = 0, CheckpointEvery = 2 }, first).Run(resume: false);
+        var (model, _) = NewModel(Tiny with { Seed = 5 });
+        using var m = model;
+        PretrainCheckpoint.LoadWeights(Path.Combine(first, "checkpoint"), model);
+        using (var file = Cartridges.Model.Weights.SafeTensorsFile.Open(Path.Combine(first, "checkpoint", PretrainCheckpoint.FileName)))
+        {
+            foreach (var (name, weight) in model.NamedTensors())
+            {
+                using var saved = file.Read($"w.{name}", ScalarType.Float32);
+                Assert.True(saved.eq(weight).all().item<bool>(), name);
+            }
+        }
+        // A second stage with another recipe (a longer curriculum) trains on from there.
+        var second = TinyModelDir.Fresh();
+        new Pretrainer(Tiny with { Steps = 1, ProbeEvery = 0, CheckpointEvery = 1, MaxRecords = 3 }, second, initFrom: first).Run(resume: false);
+        Assert.True(PretrainCheckpoint.Exists(Path.Combine(second, "checkpoint")));
+        var (wide, _) = NewModel(Tiny with { Hidden = 48, Intermediate = 96 });
+        using var w = wide;
+        Assert.Contains("same model size", Assert.Throws<InvalidDataException>(() => PretrainCheckpoint.LoadWeights(Path.Combine(first, "checkpoint"), wide)).Message);
+    }
+
+    [Fact]
     public void GatedCurriculum_GrowsOneRecordOnlyWhenTheGatePasses_AndTheCheckpointKeepsIt()
     {
         var recipe = Tiny with { CurriculumGate = 0.8, StartRecords = 1, MaxRecords = 3 };

@@ -1,0 +1,129 @@
+// The demo on a records model (one that reads its context): a held-out records document of about 2k tokens, a
+// cartridge of p tokens trained on it by self-study in an embedded silo, and the same questions answered three ways —
+// from the cartridge, from the document's first p tokens in context (what the same memory buys without training),
+// and from the whole document in context — each beside the gold answer, then the memory each needs.
+using System.Diagnostics;
+using Cartridges.Abstractions;
+using Cartridges.Grains.Engines;
+using Cartridges.Grains.Hosting;
+using Cartridges.Model.Engine;
+using Cartridges.Model.Tokenization;
+using Cartridges.ProvingGround.Pretraining;
+using Cartridges.ProvingGround.Records;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+using TorchSharp;
+
+namespace Cartridges.Cli.Commands;
+
+/// <summary>The records variant of `cartridges demo`.</summary>
+internal static class RecordsDemo
+{
+    /// <summary>Length of the demo document in the model's tokens.</summary>
+    public const int DocumentTokens = 2048;
+
+    /// <summary>Fact kinds asked, one per question, in this order.</summary>
+    static readonly FactKind[] Kinds = [FactKind.Ward, FactKind.Drug, FactKind.Diagnosis, FactKind.Physician, FactKind.Number, FactKind.Birth];
+
+    /// <summary>True when <paramref name="modelDir"/> is a model trained by `model pretrain` (it says which records wording it reads).</summary>
+    public static bool IsRecordsModel(string modelDir) =>
+        File.Exists(Path.Combine(modelDir, "model.safetensors")) && RecordsModelInfo.FactStyleOf(modelDir, (FactStyle)(-1)) != (FactStyle)(-1);
+
+    /// <summary>The demo document and its questions for a model (deterministic).</summary>
+    public static (RecordsDocument Document, IReadOnlyList<RecordsQuestion> Questions) Material(HfTokenizer tokenizer, FactStyle style)
+    {
+        var generator = new RecordsGenerator(RecordSplit.HeldOut, seed: 2026, style);
+        var doc = generator.DocumentOfTokens(0, DocumentTokens, t => tokenizer.Encode(t).Count);
+        var rng = generator.StreamRng("demo", 0);
+        // Patients spread over the document: the first is inside any cartridge's first-p-token initialisation, the rest
+        // are beyond it, where only what training put into the cartridge can answer.
+        var questions = Kinds.Select((kind, i) => generator.Question(rng, doc, i * (doc.Records.Count - 1) / (Kinds.Length - 1), kind)).ToList();
+        return (doc, questions);
+    }
+
+    public static async Task RunAsync(string modelDir, int p, string dataDir, string device, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var style = RecordsModelInfo.FactStyleOf(modelDir);
+        var tokenizer = HfTokenizer.Load(modelDir);
+        var (doc, questions) = Material(tokenizer, style);
+        var docPath = Path.Combine(dataDir, "records-document.txt");
+        Directory.CreateDirectory(dataDir);
+        await File.WriteAllTextAsync(docPath, doc.Text, ct);
+        var docTokens = tokenizer.Encode(doc.Text);
+        AnsiConsole.MarkupLine($"[bold]Document[/]: {doc.Records.Count} patient records, {docTokens.Count:N0} tokens (saved to {Markup.Escape(docPath)}). " +
+                               $"A cartridge of [bold]{p}[/] tokens will be trained on it.");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(doc.Text[..Math.Min(doc.Text.Length, 240)].Replace('\n', ' '))} …[/]");
+
+        await using var silo = await EmbeddedSilo.StartAsync(modelDir, Path.Combine(dataDir, "silo"), "default", device);
+        var loaded = await silo.Services.GetRequiredService<SiloEngineHost>().GetAsync("default");
+        var grain = silo.Grains.GetGrain<ICartridgeGrain>(CartridgeKey.Of("demo", "records"));
+        var status = await DemoCommand.TrainAsync(grain, new CartridgeSpec
+        {
+            BaseModel = "default",
+            Corpus = doc.Text,
+            SizeTokens = p,
+            // The teacher sees the whole document (one chunk); turns of a records model are short.
+            Synthesis = new SynthesisBudget
+            {
+                Conversations = 256,
+                ConversationsPerShard = 32,
+                ChunkMinTokens = docTokens.Count + 16,
+                ChunkMaxTokens = docTokens.Count + 16,
+                MaxQuestionTokens = 32,
+                MaxAnswerTokens = 24,
+                ConversationsPerChunk = 32,
+                EvalShards = 1,
+            },
+            Training = new TrainingBudget { Steps = 64, BatchSize = 16, CheckpointEvery = 32 },
+        }, ct);
+
+        var ask = new AskOptions { MaxTokens = 16 };
+        var fromCartridge = await Task.WhenAll(questions.Select(q => grain.AskAsync(q.Text, ask)));
+        var truncatedText = tokenizer.Decode(docTokens.Take(p).ToArray());
+        var fromTruncated = await InContextAsync(loaded, truncatedText, questions, ask.MaxTokens, ct);
+        var config = loaded.Engine.Model.Config;
+        var wholePrompt = RecordsChat.EncodeFirstPrompt(tokenizer, doc.Text, questions[0].Text).Count;
+        var fromWhole = wholePrompt + ask.MaxTokens <= config.MaxPositionEmbeddings ? await InContextAsync(loaded, doc.Text, questions, ask.MaxTokens, ct) : null;
+
+        var table = new Table().AddColumns("#", "question", "gold", $"cartridge ({p} tok)", $"first {p} tokens in context", "whole document in context");
+        var scores = new int[3];
+        for (var i = 0; i < questions.Count; i++)
+        {
+            var gold = questions[i].Answer;
+            string Cell(string answer, int column)
+            {
+                var ok = string.Equals(answer.Trim(), gold, StringComparison.Ordinal);
+                if (ok) scores[column]++;
+                return ok ? $"[green]{Markup.Escape(answer.Trim())}[/]" : $"[red]{Markup.Escape(answer.Trim())}[/]";
+            }
+            table.AddRow((i + 1).ToString(), Markup.Escape(questions[i].Text), $"[bold]{Markup.Escape(gold)}[/]", Cell(fromCartridge[i].Text, 0), Cell(fromTruncated[i], 1),
+                fromWhole is null ? "does not fit" : Cell(fromWhole[i], 2));
+        }
+        table.AddRow("", "[bold]exact match[/]", "", $"{scores[0]}/{questions.Count}", $"{scores[1]}/{questions.Count}",
+            fromWhole is null ? "" : $"{scores[2]}/{questions.Count}");
+        AnsiConsole.Write(table);
+
+        var elem = loaded.Engine.Model.DType == torch.ScalarType.Float32 ? 4 : 2;
+        var perToken = config.KvBytesPerToken(elem);
+        var memory = new Table().AddColumns("", "KV tokens", "KV bytes");
+        memory.AddRow("cartridge", p.ToString(), $"{(long)p * perToken:N0}");
+        memory.AddRow($"first {p} tokens in context", p.ToString(), $"{(long)p * perToken:N0}");
+        memory.AddRow("whole document in context", docTokens.Count.ToString(), $"{(long)docTokens.Count * perToken:N0}");
+        AnsiConsole.Write(memory);
+        AnsiConsole.MarkupLine($"The cartridge holds [bold]{(double)docTokens.Count / p:F1}× less[/] KV than the whole document and answered " +
+                               $"{scores[0]}/{questions.Count}; the same memory as plain context answered {scores[1]}/{questions.Count}. " +
+                               $"Trained in {status.Step} steps; demo took {clock.Elapsed.TotalSeconds:F0} s.");
+    }
+
+    // Greedy answers with a text in the system turn, exactly as the records model was trained to read.
+    static async Task<string[]> InContextAsync(LoadedModel model, string text, IReadOnlyList<RecordsQuestion> questions, int maxTokens, CancellationToken ct)
+    {
+        var results = await Task.WhenAll(questions.Select(q => model.Engine.GenerateAsync(new GenerationRequest
+        {
+            Prompt = RecordsChat.EncodeFirstPrompt(model.Tokenizer, text, q.Text),
+            Sampling = SamplingParams.Greedy(maxTokens, model.StopTokens),
+        }, ct)));
+        return results.Select(r => model.Tokenizer.Decode(r.Tokens.Where(t => !model.StopTokens.Contains(t)).ToArray())).ToArray();
+    }
+}
