@@ -62,6 +62,17 @@ public sealed record SynthesisBudget
     /// <summary>Seed of the whole dataset.</summary>
     [Id(8)] public ulong Seed { get; init; }
 
+    /// <summary>
+    /// Conversations per shard for <paramref name="conversations"/> when none is given: shards of about
+    /// <paramref name="target"/>, and always at least two, so one can be held out for evaluation.
+    /// </summary>
+    public static int ShardSizeFor(int conversations, int target = 64)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(target, 1);
+        var shards = Math.Max(2, (conversations + target - 1) / target);
+        return Math.Max(1, (conversations + shards - 1) / shards);
+    }
+
     /// <summary>A clear message for the first unusable setting, or null.</summary>
     public string? Problem() =>
         Conversations < 2 ? $"Synthesis needs at least 2 conversations (got {Conversations})." :

@@ -124,7 +124,7 @@ def main():
         elif x.cur == 'mix': c = x.max
         else: c = level
         lo = 1 if x.cur == 'mix' else max(1, c // 2)
-        r = int(rng.integers(lo, c + 1)); pool = train[r]
+        r = int(rng.integers(lo, c + 1)); r = max(k for k in train if k <= r); pool = train[r]
         seqs = []; longest = 0
         while True:
             s = pool[int(rng.integers(len(pool)))]
@@ -146,11 +146,13 @@ def main():
             emit({'step': step, 'loss': loss.item(), 'ans': ansloss.item(), 'r': r, 'c': c, 'lr': lrn, 'tokens': toks, 'elapsed': time.time() - t0})
         if (step + 1) % x.every == 0:
             model.eval(); res = {}
-            for rr in sorted(set([1, 2, 5, 10, min(12, level)])):
+            # Probe the sizes the export holds (1-12 records for the varied data, up to 48 for keyed), the gate at its level.
+            gate_size = max(k for k in held if k <= level)
+            for rr in sorted(set([1, 2, 5, 10, 20, 40, gate_size]) & set(held)):
                 res[f'w{rr}'] = em(model, held[rr], dev)
             for rr in [1, 5]: res[f'n{rr}'] = em(model, nodoc[rr], dev)
             model.train()
-            if x.cur == 'gate' and res[f'w{min(12, level)}'] >= x.gate and level < x.max: level += 1
+            if x.cur == 'gate' and res[f'w{gate_size}'] >= x.gate and level < x.max: level += 1
             emit({'step': step + 1, 'probe': res, 'level': level, 'tokens': toks, 'elapsed': time.time() - t0})
     # final save, HF names, bf16
     from safetensors.torch import save_file

@@ -23,7 +23,7 @@ internal static class TrainingCommands
         public Option<string[]> Corpus { get; } = new("--corpus") { Description = "Corpus file(s), UTF-8, concatenated in order", AllowMultipleArgumentsPerToken = true };
         public Option<int> Tokens { get; } = new("--tokens") { Description = "Cartridge size p in tokens", DefaultValueFactory = _ => 512 };
         public Option<int> Conversations { get; } = new("--conversations") { DefaultValueFactory = _ => 1024 };
-        public Option<int> PerShard { get; } = new("--conversations-per-shard") { DefaultValueFactory = _ => 128 };
+        public Option<int?> PerShard { get; } = new("--conversations-per-shard") { Description = "Default: about 128, and at least two shards (one is held out)" };
         public Option<int> ChunkMin { get; } = new("--chunk-min") { DefaultValueFactory = _ => 512 };
         public Option<int> ChunkMax { get; } = new("--chunk-max") { DefaultValueFactory = _ => 4096 };
         public Option<int> MaxQuestion { get; } = new("--max-question-tokens") { DefaultValueFactory = _ => 512 };
@@ -46,7 +46,7 @@ internal static class TrainingCommands
         public SynthesisOptions Synthesis(ParseResult pr) => new()
         {
             Conversations = pr.GetValue(Conversations),
-            ConversationsPerShard = pr.GetValue(PerShard),
+            ConversationsPerShard = pr.GetValue(PerShard) ?? Abstractions.SynthesisBudget.ShardSizeFor(pr.GetValue(Conversations), 128),
             Seed = (ulong)pr.GetValue(Seed),
             EvalFraction = pr.GetValue(EvalFraction),
             SelfStudy = new SelfStudyOptions

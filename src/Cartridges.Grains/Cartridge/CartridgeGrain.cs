@@ -68,14 +68,18 @@ public sealed partial class CartridgeGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Problem() is { } problem) throw new CartridgeException(CartridgeException.InvalidRequest, problem);
+        if (host.Options.Limits.Problem(spec) is { } over) throw new CartridgeException(CartridgeException.InvalidRequest, over.Message);
+        LoadedModel model;
         try
         {
             host.Options.ResolveModel(spec.BaseModel);
+            model = await host.GetAsync(spec.BaseModel);
         }
         catch (ArgumentException e)
         {
             throw new CartridgeException(CartridgeException.InvalidRequest, e.Message);
         }
+        if (SizeProblem(spec, model) is { } size) throw new CartridgeException(CartridgeException.InvalidRequest, size);
         var bytes = Encoding.UTF8.GetBytes(spec.Corpus);
         var corpusHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         var stored = spec with { Corpus = "" };
@@ -95,6 +99,19 @@ public sealed partial class CartridgeGrain(
             r.CreatedAt = DateTimeOffset.UtcNow;
         });
         return Status();
+    }
+
+    // The cartridge is initialised from the corpus's first p tokens and must leave room for a question in the
+    // model's context: both are known now, so a size that can only fail after synthesis is refused here.
+    static string? SizeProblem(CartridgeSpec spec, LoadedModel model)
+    {
+        var context = model.Engine.Model.Config.MaxPositionEmbeddings;
+        var corpusTokens = model.Tokenizer.Encode(spec.Corpus).Count;
+        if (spec.SizeTokens > corpusTokens)
+            return $"size_tokens is {spec.SizeTokens}, more than the corpus's {corpusTokens} tokens; a cartridge starts from the corpus's first p tokens, so use at most {corpusTokens}.";
+        if (spec.SizeTokens + 64 > context)
+            return $"size_tokens is {spec.SizeTokens}; with a question it would not fit base model '{spec.BaseModel}''s context of {context} tokens (use at most {context - 64}).";
+        return null;
     }
 
     /// <inheritdoc />

@@ -28,6 +28,9 @@ public sealed class CartridgesOptions
     /// <summary>How often placement statistics are refreshed from the accelerator silos.</summary>
     public TimeSpan StatsRefresh { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Ceilings on every cartridge's budgets (Cartridges:Limits:*), checked at create.</summary>
+    public Abstractions.BudgetLimits Limits { get; set; } = new();
+
     /// <summary>Resolves a spec's base model name to a directory or hub id; throws a clear error for an unknown one.</summary>
     public string ResolveModel(string name)
     {

@@ -51,7 +51,8 @@ public sealed record SynthesisDto(int? Conversations, int? ConversationsPerShard
     public SynthesisBudget Apply(SynthesisBudget b) => b with
     {
         Conversations = Conversations ?? b.Conversations,
-        ConversationsPerShard = ConversationsPerShard ?? b.ConversationsPerShard,
+        // Unset: sized from the conversations asked for (at least two shards, one held out).
+        ConversationsPerShard = ConversationsPerShard ?? (Conversations is { } n ? SynthesisBudget.ShardSizeFor(n) : b.ConversationsPerShard),
         ChunkMinTokens = ChunkMinTokens ?? b.ChunkMinTokens,
         ChunkMaxTokens = ChunkMaxTokens ?? b.ChunkMaxTokens,
         MaxQuestionTokens = MaxQuestionTokens ?? b.MaxQuestionTokens,

@@ -14,7 +14,7 @@ internal static class CartridgesEndpoints
     /// <summary>Like <see cref="ApiJson.Options"/> but refusing unknown fields, so a misspelt budget knob is a 400, not silently ignored.</summary>
     public static readonly JsonSerializerOptions StrictJson = new(ApiJson.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
-    public static async Task<IResult> CreateAsync(HttpContext http, IGrainFactory grains, IOptions<ApiOptions> api)
+    public static async Task<IResult> CreateAsync(HttpContext http, IGrainFactory grains, IOptions<ApiOptions> api, IOptions<Grains.Hosting.CartridgesOptions> silo)
     {
         var tenant = TenantGate.Tenant(http);
         var max = api.Value.MaxCreateBodyBytes;
@@ -34,6 +34,7 @@ internal static class CartridgesEndpoints
         var spec = request.ToSpec(corpus);
         // Everything checkable here is checked before anything is stored or counted.
         if (spec.Problem() is { } problem) throw ApiError.BadRequest(problem, corpus.Length == 0 ? "corpus" : null);
+        if (silo.Value.Limits.Tighten(tenant.Limits?.Budgets).Problem(spec) is { } over) throw ApiError.BadRequest(over.Message, over.Field, "limit_exceeded");
 
         var quota = new TenantQuota(tenant.Limits?.MaxCartridges ?? api.Value.MaxCartridges, tenant.Limits?.MaxCorpusBytes ?? api.Value.MaxCorpusBytes);
         var corpusBytes = (long)System.Text.Encoding.UTF8.GetByteCount(corpus);

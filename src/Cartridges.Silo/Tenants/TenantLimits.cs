@@ -12,6 +12,9 @@ public sealed record TenantLimits
 
     /// <summary>Most requests of the tenant in flight at once on one silo.</summary>
     public int? MaxConcurrentRequests { get; init; }
+
+    /// <summary>Ceilings on this tenant's cartridge budgets, tightening the silo's (Cartridges:Limits).</summary>
+    public Abstractions.BudgetLimits? Budgets { get; init; }
 }
 
 /// <summary>An authenticated tenant: its name (the first part of its cartridge keys) and its limits.</summary>

@@ -20,6 +20,13 @@ public static class ApiAssert
         return error.GetProperty("code").GetString();
     }
 
+    /// <summary>Asserts <paramref name="status"/> and an OpenAI error body; returns the error object.</summary>
+    public static async Task<JsonElement> ErrorBodyAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        await AssertErrorAsync(response, status);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").Clone();
+    }
+
     /// <summary>The names in GET /v1/cartridges.</summary>
     public static async Task<List<string>> ListAsync(HttpClient http)
     {

@@ -60,6 +60,33 @@ public sealed class BadInputTests(ApiHost host)
     }
 
     [Fact]
+    public async Task OverLimitBudgets_AndImpossibleSizes_400NamingTheField_NothingStored()
+    {
+        using var http = host.Http(host.GlobexKey);
+        var corpus = ApiHost.Corpus("lighthouse-chronicle.txt")[..2000];
+        foreach (var (field, body) in new (string, object)[]
+        {
+            ("training.steps", new { name = "steps", model = "tiny", corpus, size_tokens = 16, training = new { steps = 2_000_000_000 } }),
+            ("training.batch_size", new { name = "batch", model = "tiny", corpus, size_tokens = 16, training = new { batch_size = 2_000_000_000 } }),
+            ("synthesis.conversations", new { name = "conv", model = "tiny", corpus, size_tokens = 16, synthesis = new { conversations = 2_000_000_000 } }),
+            ("synthesis.max_answer_tokens", new { name = "answer", model = "tiny", corpus, size_tokens = 16, synthesis = new { max_answer_tokens = 2_000_000_000 } }),
+            ("synthesis.max_question_tokens", new { name = "question", model = "tiny", corpus, size_tokens = 16, synthesis = new { max_question_tokens = 2_000_000_000 } }),
+            ("synthesis.conversations_per_chunk", new { name = "chunk", model = "tiny", corpus, size_tokens = 16, synthesis = new { conversations_per_chunk = 2_000_000_000 } }),
+            ("size_tokens", new { name = "size", model = "tiny", corpus, size_tokens = 2_000_000_000 }),
+        })
+        {
+            using var response = await http.PostAsJsonAsync("/v1/cartridges", body);
+            var error = await ApiAssert.ErrorBodyAsync(response, HttpStatusCode.BadRequest);
+            Assert.Equal(field, error.GetProperty("param").GetString());
+            Assert.Contains(field, error.GetProperty("message").GetString());
+        }
+        // Within the limits but more than the corpus holds: refused at create, not after synthesis.
+        using (var response = await http.PostAsJsonAsync("/v1/cartridges", new { name = "too-big", model = "tiny", corpus = "A short corpus of a few words.", size_tokens = 64 }))
+            Assert.Contains("size_tokens", (await ApiAssert.ErrorBodyAsync(response, HttpStatusCode.BadRequest)).GetProperty("message").GetString());
+        Assert.Empty(await ApiAssert.ListAsync(http));
+    }
+
+    [Fact]
     public async Task TenantLimits_CorpusCartridgesConcurrency_4xx()
     {
         using var http = host.Http(host.TightKey);
@@ -67,9 +94,11 @@ public sealed class BadInputTests(ApiHost host)
             await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("big", new string('a', 4001))), HttpStatusCode.RequestEntityTooLarge));
         Assert.Empty(await ApiAssert.ListAsync(http));
 
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("first", "One small text."))).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("first", "One small text."))).StatusCode); // idempotent
-        await ApiAssert.AssertErrorAsync(await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("first", "Another text.")), HttpStatusCode.Conflict);
+        // Corpora of more tokens than the 16-token cartridge they make.
+        const string small = "One small text about a lighthouse keeper, the harbour, the boats and the long winter nights on the coast.";
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("first", small))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("first", small))).StatusCode); // idempotent
+        await ApiAssert.AssertErrorAsync(await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("first", small + " Another text.")), HttpStatusCode.Conflict);
         Assert.Equal("cartridge_quota_exceeded", await ApiAssert.AssertErrorAsync(
             await http.PostAsJsonAsync("/v1/cartridges", ApiHost.TinyCreate("second", "Two.")), HttpStatusCode.TooManyRequests));
         Assert.Equal(["first"], await ApiAssert.ListAsync(http));

@@ -65,6 +65,48 @@ public sealed class BadInputTests(SingleSiloCluster cluster) : IClassFixture<Sin
     }
 
     [Fact]
+    public async Task OverLimitBudgets_AndImpossibleSizes_AreRefusedAtCreate_NamingTheField()
+    {
+        var grain = Client.GetGrain<ICartridgeGrain>("acme/over-limit");
+        var good = ClusterHarness.TinySpec(Corpus);
+        var huge = 2_000_000_000;
+        foreach (var (field, spec) in new (string, CartridgeSpec)[]
+        {
+            ("training.steps", good with { Training = good.Training with { Steps = huge } }),
+            ("training.batch_size", good with { Training = good.Training with { BatchSize = huge } }),
+            ("synthesis.conversations", good with { Synthesis = good.Synthesis with { Conversations = huge } }),
+            ("synthesis.max_question_tokens", good with { Synthesis = good.Synthesis with { MaxQuestionTokens = huge } }),
+            ("synthesis.max_answer_tokens", good with { Synthesis = good.Synthesis with { MaxAnswerTokens = huge } }),
+            ("synthesis.conversations_per_chunk", good with { Synthesis = good.Synthesis with { ConversationsPerChunk = huge } }),
+            ("size_tokens", good with { SizeTokens = huge }),
+        })
+        {
+            var e = await Refused(CartridgeException.InvalidRequest, () => grain.CreateAsync(spec));
+            Assert.Contains(field, e.Message);
+        }
+        // More cartridge tokens than the corpus has, or than the tiny model's context leaves for a question.
+        var e2 = await Refused(CartridgeException.InvalidRequest, () => grain.CreateAsync(good with { Corpus = "Only a few words here.", SizeTokens = 64 }));
+        Assert.Contains("more than the corpus", e2.Message);
+        var e3 = await Refused(CartridgeException.InvalidRequest, () => grain.CreateAsync(good with { Corpus = string.Concat(Enumerable.Repeat(Corpus, 16)), SizeTokens = 8190 }));
+        Assert.Contains("context", e3.Message);
+        Assert.Equal(CartridgeState.None, (await grain.GetStatusAsync()).State);
+    }
+
+    [Theory]
+    [InlineData(96, 64, 48)]
+    [InlineData(2, 64, 1)]
+    [InlineData(1024, 64, 64)]
+    [InlineData(100, 64, 50)]
+    [InlineData(96, 128, 48)]
+    public void ShardSizes_ForConversations_GiveAtLeastTwoShards(int conversations, int target, int expected)
+    {
+        var size = SynthesisBudget.ShardSizeFor(conversations, target);
+        Assert.Equal(expected, size);
+        Assert.True((conversations + size - 1) / size >= 2);
+        Assert.Null(new SynthesisBudget { Conversations = conversations, ConversationsPerShard = size }.Problem());
+    }
+
+    [Fact]
     public async Task CreateTwice_SameSpecIsIdempotent_DifferentSpecConflicts()
     {
         var grain = Client.GetGrain<ICartridgeGrain>("acme/twice");
