@@ -156,11 +156,16 @@ internal static class ProvingGroundCommands
             var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(dir)));
             Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
             Console.WriteLine("|---|---|---|---|---|---|");
+            var byKind = new List<(int Tokens, IReadOnlyDictionary<FactKind, double> ByKind)>();
             foreach (var t in pr.GetValue(tokens)!)
             {
                 var r = probe.RunByTokens(m, t, pr.GetValue(count));
                 Console.WriteLine($"| {t} | {r.MeanTokens:F0} | {r.Records} | {r.WithDocument:P1} | {r.WithoutDocument:P1} | {r.Questions} |");
+                byKind.Add((t, r.ByKind!));
             }
+            Console.WriteLine($"\nwith the document, by fact kind:\n\n| kind | {string.Join(" | ", byKind.Select(b => b.Tokens))} |\n|---|{string.Concat(byKind.Select(_ => "---|"))}");
+            foreach (var kind in Enum.GetValues<FactKind>())
+                Console.WriteLine($"| {kind} | {string.Join(" | ", byKind.Select(b => b.ByKind.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
             var (valid, example) = new QuestionWritingProbe(tokenizer, pr.GetValue(seed)).Run(m, records: 4, count: pr.GetValue(askCount));
             Console.WriteLine($"\nparticipant A (write a question about the document, self-study seed prompts): {valid:P1} valid questions about a patient of the document; e.g. \"{example}\"");
             return Task.FromResult(0);

@@ -15,7 +15,9 @@ namespace Cartridges.ProvingGround.Pretraining;
 /// <param name="WithDocument">Exact match with the document in context.</param>
 /// <param name="WithoutDocument">Exact match with an empty document.</param>
 /// <param name="Questions">Questions scored.</param>
-public sealed record ProbeResult(int Records, double MeanTokens, double WithDocument, double WithoutDocument, int Questions);
+/// <param name="ByKind">Exact match with the document per fact kind asked (what the model reads and what it doesn't).</param>
+public sealed record ProbeResult(int Records, double MeanTokens, double WithDocument, double WithoutDocument, int Questions,
+    IReadOnlyDictionary<FactKind, double>? ByKind = null);
 
 /// <summary>Scores exact match on a fixed set of held-out questions.</summary>
 public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied)
@@ -58,8 +60,11 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
         }
         var with = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, x.Doc.Text, x.Question.Text), x.Question.Answer)).ToList();
         var without = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, "", x.Question.Text), x.Question.Answer)).ToList();
+        var correct = Correct(model, with, batchTokens);
+        var byKind = items.Select((x, i) => (x.Question.Kind, Ok: correct[i])).GroupBy(x => x.Kind)
+            .ToDictionary(g => g.Key, g => g.Average(x => x.Ok ? 1.0 : 0.0));
         return new ProbeResult((int)Math.Round(items.Average(x => x.Doc.Records.Count)), with.Average(w => w.Item1.Count),
-            ExactMatch(model, with, batchTokens), ExactMatch(model, without, batchTokens), count);
+            correct.Average(c => c ? 1.0 : 0.0), ExactMatch(model, without, batchTokens), count, byKind);
     }
 
     /// <summary>
@@ -67,9 +72,14 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
     /// (a cartridge or several), every prompt follows that KV prefix, as a served question does.
     /// </summary>
     public double ExactMatch(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384,
+        IReadOnlyList<PrefixSegment>? prefix = null) =>
+        items.Count == 0 ? 0 : Correct(model, items, batchTokens, prefix).Average(c => c ? 1.0 : 0.0);
+
+    /// <summary>Per item: whether greedy decoding reproduces its answer exactly (see <see cref="ExactMatch"/>).</summary>
+    public bool[] Correct(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384,
         IReadOnlyList<PrefixSegment>? prefix = null)
     {
-        var correct = 0;
+        var correct = new List<bool>(items.Count);
         var i = 0;
         while (i < items.Count)
         {
@@ -84,12 +94,12 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
                 longest = Math.Max(longest, seq.Length);
                 i++;
             }
-            correct += CountCorrect(model, batch, longest, prefix);
+            correct.AddRange(CorrectInBatch(model, batch, longest, prefix));
         }
-        return items.Count == 0 ? 0 : (double)correct / items.Count;
+        return [.. correct];
     }
 
-    static int CountCorrect(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t, IReadOnlyList<PrefixSegment>? prefix)
+    static List<bool> CorrectInBatch(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t, IReadOnlyList<PrefixSegment>? prefix)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -101,7 +111,7 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
             Tokens = tensor(ids, device: model.Device).view(batch.Count, t),
             Prefixes = prefix is null ? null : Enumerable.Repeat(prefix, batch.Count).ToArray(),
         });
-        var correct = 0;
+        var correct = new List<bool>(batch.Count);
         for (var b = 0; b < batch.Count; b++)
         {
             var (tokens, promptLength) = batch[b];
@@ -110,7 +120,7 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
             var predicted = model.Logits(rows).argmax(-1).cpu().data<long>().ToArray();
             var ok = true;
             for (var k = 0; k < predicted.Length && ok; k++) ok = predicted[k] == tokens[promptLength + k];
-            if (ok) correct++;
+            correct.Add(ok);
         }
         return correct;
     }

@@ -35,7 +35,17 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         if (!resume && PretrainCheckpoint.Exists(CheckpointDir))
             throw new InvalidOperationException($"{outDir} already holds a run; pass --resume to continue it or choose another --out.");
         if (!resume || !File.Exists(Path.Combine(outDir, "tokenizer.json")))
-            TokenizerJsonWriter.Write(outDir, VocabularySamples.Pieces(recipe.Seed));
+        {
+            Directory.CreateDirectory(outDir);
+            if (initFrom is null)
+                TokenizerJsonWriter.Write(outDir, VocabularySamples.Pieces(recipe.Seed));
+            else
+            {
+                // A staged run keeps the previous stage's tokenizer: its embedding rows belong to those ids.
+                foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+                    File.Copy(Path.Combine(initFrom, file), Path.Combine(outDir, file), overwrite: true);
+            }
+        }
         var tokenizer = HfTokenizer.Load(outDir);
         var config = RecordsModelConfig.Create(recipe, tokenizer.VocabSize, tokenizer.BosId!.Value, tokenizer.EosId!.Value);
         var init = RecordsModelConfig.InitialWeights(config, recipe.Seed);

@@ -46,6 +46,21 @@ public static class KeyedTemplates
     static IReadOnlyList<string> Keyed(string attributeAndValue) =>
         [$"{{last}} {attributeAndValue}.", $"{{last}} {attributeAndValue};", $"{{last}}, {attributeAndValue}."];
 
-    /// <summary>A question template with the patient named by surname only (the keyed documents' key).</summary>
-    public static string Question(string template) => template.Replace("{name}", "{last}", StringComparison.Ordinal);
+    /// <summary>
+    /// Questions per kind: two training wordings that use the fact's own attribute word (so asking is matching the
+    /// document's key), then one of the varied data's natural questions, held out, to see how far reading carries
+    /// to wording it was not trained on.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> Questions = Enum.GetValues<FactKind>().ToDictionary(
+        kind => kind,
+        kind => (IReadOnlyList<string>)[QuestionFor(kind), $"Patient {{last}} {Attributes[kind]}?", RecordTemplates.Questions[kind][0].Replace("{name}", "{last}", StringComparison.Ordinal)]);
+
+    static string QuestionFor(FactKind kind) => kind switch
+    {
+        FactKind.Birth => "When was {last} born?",
+        FactKind.DrugStart => "When has {last} started?",
+        FactKind.Physician => "Who is the physician of {last}?",
+        FactKind.FollowUp => "When is the visit of {last}?",
+        _ => $"What is the {Attributes[kind]} of {{last}}?",
+    };
 }

@@ -76,14 +76,13 @@ public sealed class RecordsGenerator
     {
         ArgumentNullException.ThrowIfNull(rng);
         ArgumentNullException.ThrowIfNull(doc);
-        var templates = RecordTemplates.Questions[kind];
+        var templates = (Style == FactStyle.Keyed ? KeyedTemplates.Questions : RecordTemplates.Questions)[kind];
         var (start, end) = RecordTemplates.Range(templates.Count, Split);
         var template = rng.Next(start, end);
         var patient = doc.Records[record];
         var answer = RecordTemplates.Answer(kind, patient);
         var (choices, correct) = Choices(rng, doc, kind, answer);
-        var text = Style == FactStyle.Keyed ? KeyedTemplates.Question(templates[template]) : templates[template];
-        return new RecordsQuestion(kind, record, template, RecordTemplates.Fill(text, patient), answer, choices, correct);
+        return new RecordsQuestion(kind, record, template, RecordTemplates.Fill(templates[template], patient), answer, choices, correct);
     }
 
     static (IReadOnlyList<string> Choices, int Correct) Choices(Random rng, RecordsDocument doc, FactKind kind, string answer)

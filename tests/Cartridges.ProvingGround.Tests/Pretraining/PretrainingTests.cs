@@ -215,6 +215,7 @@ public sealed class PretrainingTests
         var second = TinyModelDir.Fresh();
         new Pretrainer(Tiny with { Steps = 1, ProbeEvery = 0, CheckpointEvery = 1, MaxRecords = 3 }, second, initFrom: first).Run(resume: false);
         Assert.True(PretrainCheckpoint.Exists(Path.Combine(second, "checkpoint")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "tokenizer.json")), File.ReadAllBytes(Path.Combine(second, "tokenizer.json")));
         var (wide, _) = NewModel(Tiny with { Hidden = 48, Intermediate = 96 });
         using var w = wide;
         Assert.Contains("same model size", Assert.Throws<InvalidDataException>(() => PretrainCheckpoint.LoadWeights(Path.Combine(first, "checkpoint"), wide)).Message);
