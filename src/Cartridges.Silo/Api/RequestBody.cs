@@ -26,12 +26,37 @@ internal static class RequestBody
         }
         catch (JsonException e)
         {
-            throw ApiError.BadRequest($"The request body is not valid JSON for this endpoint: {e.Message}", e.Path is { Length: > 2 } p ? p[2..] : null, "invalid_json");
+            var field = e.Path is { Length: > 2 } p ? p[2..] : null;
+            throw ApiError.BadRequest($"The request body is not valid JSON for this endpoint: {JsonProblem(e, field)}", field, "invalid_json");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw TooLarge(maxBytes);
         }
+    }
+
+    // System.Text.Json's messages name .NET types ("System.Nullable`1[System.Int32]", the request class): say what the
+    // client got wrong in the API's own terms instead.
+    static string JsonProblem(JsonException e, string? field)
+    {
+        var message = e.Message;
+        var converted = message.IndexOf("could not be converted to ", StringComparison.Ordinal);
+        if (converted >= 0 && field is not null)
+        {
+            var target = message[(converted + "could not be converted to ".Length)..];
+            string? expected = target.Contains("Int32", StringComparison.Ordinal) || target.Contains("Int64", StringComparison.Ordinal) || target.Contains("UInt64", StringComparison.Ordinal) ? "an integer"
+                : target.Contains("Double", StringComparison.Ordinal) || target.Contains("Single", StringComparison.Ordinal) ? "a number"
+                : target.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+                : target.Contains("String", StringComparison.Ordinal) ? "a string"
+                : null;
+            return expected is null ? $"'{field}' has a value of the wrong type." : $"'{field}' must be {expected}.";
+        }
+        var unmapped = System.Text.RegularExpressions.Regex.Match(message, "The JSON property '([^']*)' could not be mapped");
+        if (unmapped.Success) return $"unknown field '{(field is null ? unmapped.Groups[1].Value : field)}'.";
+        // Syntax errors: the reader's own words and position, without the path suffix.
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        var text = cut >= 0 ? message[..cut] : message;
+        return e.LineNumber is { } line && e.BytePositionInLine is { } pos ? $"{text} (line {line + 1}, byte {pos + 1})" : text;
     }
 
     /// <summary>The 413 error for a body over <paramref name="maxBytes"/>.</summary>

@@ -87,6 +87,31 @@ public sealed class BadInputTests(ApiHost host)
     }
 
     [Fact]
+    public async Task JsonErrors_NameTheField_WithoutDotNetTypeNames()
+    {
+        using var http = host.Http(host.GlobexKey);
+        foreach (var (json, field, says) in new[]
+        {
+            ("{\"name\": \"x\", \"corpus\": \"text\", \"size_tokens\": \"many\"}", "size_tokens", "an integer"),
+            ("{\"name\": \"x\", \"corpus\": \"text\", \"start\": 3}", "start", "true or false"),
+            ("{\"name\": \"x\", \"corpus\": \"text\", \"training\": {\"learning_rate\": \"fast\"}}", "training.learning_rate", "training.learning_rate"),
+            ("{\"name\": \"x\", \"corpus\": \"text\", \"size_tokns\": 16}", "size_tokns", "unknown field"),
+            ("{\"name\": \"x\",", null, "line 1"),
+        })
+        {
+            using var response = await http.PostAsync("/v1/cartridges", new StringContent(json, Encoding.UTF8, "application/json"));
+            var error = await ApiAssert.ErrorBodyAsync(response, HttpStatusCode.BadRequest);
+            var message = error.GetProperty("message").GetString()!;
+            Assert.True(message.Contains(says, StringComparison.Ordinal), message);
+            if (field is not null) Assert.Contains(field, message);
+            Assert.DoesNotContain("System.", message);
+            Assert.DoesNotContain("Cartridges.", message);
+            Assert.DoesNotContain("`1", message);
+        }
+        Assert.Empty(await ApiAssert.ListAsync(http));
+    }
+
+    [Fact]
     public async Task TenantLimits_CorpusCartridgesConcurrency_4xx()
     {
         using var http = host.Http(host.TightKey);
