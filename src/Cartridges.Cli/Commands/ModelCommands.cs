@@ -108,9 +108,10 @@ internal static class ModelCommands
     static Command Tokenize()
     {
         var model = ModelOption();
-        var text = new Option<string?>("--text") { Description = "Text to encode (special tokens written out are recognised)" };
+        var text = new Option<string?>("--text") { Description = "Text to encode as content (special-token text stays text)" };
+        var special = new Option<bool>("--special-tokens") { Description = "With --text: turn special tokens written out (e.g. <|eot_id|>) into their ids" };
         var decode = new Option<string?>("--decode") { Description = "Comma-separated ids to decode" };
-        var cmd = new Command("tokenize", "Encode text to ids (JSON array) or decode ids to text") { model, text, decode };
+        var cmd = new Command("tokenize", "Encode text to ids (JSON array) or decode ids to text") { model, text, special, decode };
         cmd.Validators.Add(r =>
         {
             if ((r.GetValue(text) is null) == (r.GetValue(decode) is null)) r.AddError("Give exactly one of --text or --decode.");
@@ -118,7 +119,7 @@ internal static class ModelCommands
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
             var tok = HfTokenizer.Load(await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct));
-            if (pr.GetValue(text) is { } t) Console.WriteLine(JsonSerializer.Serialize(tok.Encode(t)));
+            if (pr.GetValue(text) is { } t) Console.WriteLine(JsonSerializer.Serialize(tok.Encode(t, pr.GetValue(special))));
             else Console.WriteLine(tok.Decode(CliRunner.ParseIds(pr.GetValue(decode)!)));
             return 0;
         }));

@@ -44,14 +44,26 @@ public abstract class ChatTemplate
             if (!Roles.Contains(message.Role))
                 throw new ArgumentException($"chat role '{message.Role}' is not one of: {string.Join(", ", Roles)}", nameof(messages));
         }
-        return RenderCore(messages, addGenerationPrompt, forCartridge);
+        return Build(messages, addGenerationPrompt, forCartridge).Text;
     }
 
-    /// <summary>Renders and encodes in one step; special tokens become their single ids.</summary>
+    /// <summary>
+    /// Renders and encodes in one step: the template's special tokens become their single ids, while special-token
+    /// text inside message content stays ordinary text (no control-token injection).
+    /// </summary>
     public IReadOnlyList<int> Encode(HfTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge = false)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return tokenizer.Encode(Render(messages, addGenerationPrompt, forCartridge));
+        Render(messages, addGenerationPrompt, forCartridge); // validates
+        var prompt = Build(messages, addGenerationPrompt, forCartridge);
+        return tokenizer.Encode(prompt.Text, prompt.IsMarkup);
+    }
+
+    PromptBuilder Build(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge)
+    {
+        var prompt = new PromptBuilder();
+        RenderCore(prompt, messages, addGenerationPrompt, forCartridge);
+        return prompt;
     }
 
     /// <summary>Ids of the <see cref="StopTokens"/> that <paramref name="tokenizer"/> has.</summary>
@@ -67,6 +79,6 @@ public abstract class ChatTemplate
         return ids;
     }
 
-    /// <summary>Renders validated messages.</summary>
-    protected abstract string RenderCore(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge);
+    /// <summary>Renders validated messages: the template's own text as markup, message text as content.</summary>
+    protected abstract void RenderCore(PromptBuilder prompt, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge);
 }

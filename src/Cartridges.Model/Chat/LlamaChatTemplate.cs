@@ -1,8 +1,6 @@
 // The Llama-3.1/3.2 instruct template (Meta's tokenizer_config.json chat_template, without tools): BOS, a system
 // header that always carries the knowledge-cutoff and date lines, then one header + trimmed content + <|eot_id|>
 // per turn. Only a leading system message goes into that header; later ones render as ordinary turns.
-using System.Text;
-
 namespace Cartridges.Model.Chat;
 
 /// <summary>Llama-3.x chat format.</summary>
@@ -28,9 +26,8 @@ public sealed class LlamaChatTemplate : ChatTemplate
     public override IReadOnlyList<string> StopTokens { get; } = [EndOfTurn, "<|end_of_text|>", "<|eom_id|>"];
 
     /// <inheritdoc />
-    protected override string RenderCore(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge)
+    protected override void RenderCore(PromptBuilder prompt, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge)
     {
-        var text = new StringBuilder();
         var rest = messages.AsEnumerable();
         var system = messages.Count > 0 && messages[0].Role == "system" ? messages[0].Content.Trim() : null;
         if (system is not null)
@@ -40,31 +37,30 @@ public sealed class LlamaChatTemplate : ChatTemplate
         {
             // The cartridge holds BOS and stands in for the dated header; an explicit system message still counts.
             if (system is not null)
-                AppendTurn(text, "system", system);
+                AppendTurn(prompt, "system", system);
         }
         else
         {
-            text.Append(Bos);
-            AppendHeader(text, "system");
-            text.Append("Cutting Knowledge Date: December 2023\n")
-                .Append("Today Date: ").Append(TodayDate).Append("\n\n")
-                .Append(system ?? "")
-                .Append(EndOfTurn);
+            prompt.Markup(Bos);
+            AppendHeader(prompt, "system");
+            prompt.Markup("Cutting Knowledge Date: December 2023\n")
+                .Markup("Today Date: ").Markup(TodayDate).Markup("\n\n")
+                .Content(system ?? "")
+                .Markup(EndOfTurn);
         }
 
         foreach (var message in rest)
-            AppendTurn(text, message.Role, message.Content.Trim());
+            AppendTurn(prompt, message.Role, message.Content.Trim());
         if (addGenerationPrompt)
-            AppendHeader(text, "assistant");
-        return text.ToString();
+            AppendHeader(prompt, "assistant");
     }
 
-    static void AppendHeader(StringBuilder text, string role) =>
-        text.Append("<|start_header_id|>").Append(role).Append("<|end_header_id|>\n\n");
+    static void AppendHeader(PromptBuilder prompt, string role) =>
+        prompt.Markup("<|start_header_id|>").Markup(role).Markup("<|end_header_id|>\n\n");
 
-    static void AppendTurn(StringBuilder text, string role, string content)
+    static void AppendTurn(PromptBuilder prompt, string role, string content)
     {
-        AppendHeader(text, role);
-        text.Append(content).Append(EndOfTurn);
+        AppendHeader(prompt, role);
+        prompt.Content(content).Markup(EndOfTurn);
     }
 }

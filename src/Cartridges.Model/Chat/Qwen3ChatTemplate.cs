@@ -3,8 +3,6 @@
 // assistant turns, and the empty <think></think> block that enable_thinking=false adds to the generation
 // prompt), so callers that want thinking disabled must add it themselves. Qwen has no BOS, so the cartridge
 // variant renders the same text.
-using System.Text;
-
 namespace Cartridges.Model.Chat;
 
 /// <summary>Qwen3 (ChatML) chat format.</summary>
@@ -14,13 +12,11 @@ public sealed class Qwen3ChatTemplate : ChatTemplate
     public override IReadOnlyList<string> StopTokens { get; } = ["<|im_end|>", "<|endoftext|>"];
 
     /// <inheritdoc />
-    protected override string RenderCore(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge)
+    protected override void RenderCore(PromptBuilder prompt, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge)
     {
-        var text = new StringBuilder();
         foreach (var message in messages)
-            text.Append("<|im_start|>").Append(message.Role).Append('\n').Append(message.Content).Append("<|im_end|>\n");
+            prompt.Markup("<|im_start|>").Markup(message.Role).Markup("\n").Content(message.Content).Markup("<|im_end|>\n");
         if (addGenerationPrompt)
-            text.Append("<|im_start|>assistant\n");
-        return text.ToString();
+            prompt.Markup("<|im_start|>assistant\n");
     }
 }

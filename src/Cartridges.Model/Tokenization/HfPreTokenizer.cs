@@ -29,8 +29,12 @@ sealed class HfPreTokenizer : PreTokenizer
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text);
 
-    /// <summary>The pieces of <paramref name="text"/> in order; added tokens come out as whole pieces.</summary>
-    public List<(int Offset, int Length)> Split(ReadOnlySpan<char> text)
+    /// <summary>
+    /// The pieces of <paramref name="text"/> in order; added tokens come out as whole pieces where
+    /// <paramref name="addedAllowed"/> (offset, length) says so (default: everywhere), and are split like any other
+    /// text elsewhere.
+    /// </summary>
+    public List<(int Offset, int Length)> Split(ReadOnlySpan<char> text, Func<int, int, bool>? addedAllowed = null)
     {
         var pieces = new List<(int Offset, int Length)>();
         var start = 0;
@@ -38,6 +42,8 @@ sealed class HfPreTokenizer : PreTokenizer
         {
             foreach (var m in _added.EnumerateMatches(text))
             {
+                if (addedAllowed is not null && !addedAllowed(m.Index, m.Length))
+                    continue;
                 SplitFrom(0, text, start, m.Index - start, pieces);
                 pieces.Add((m.Index, m.Length));
                 start = m.Index + m.Length;

@@ -96,8 +96,20 @@ public sealed class HfTokenizer
         return new HfTokenizer(definition, path, configPath, TokenizerJsonReader.ReadConfig(configPath));
     }
 
-    /// <summary>Token ids for <paramref name="text"/>; added tokens written in it become their ids; no BOS is added.</summary>
-    public IReadOnlyList<int> Encode(string text)
+    /// <summary>
+    /// Token ids for <paramref name="text"/>; no BOS is added. Text is content: an added token's text written in it
+    /// (e.g. "&lt;|eot_id|&gt;" typed by a user or found in a corpus) is encoded as ordinary text, so content can never
+    /// forge control tokens. <paramref name="specialTokens"/> maps such text to the added tokens' ids instead, for
+    /// trusted markup only (prompt formats the caller wrote itself).
+    /// </summary>
+    public IReadOnlyList<int> Encode(string text, bool specialTokens = false) => Encode(text, specialTokens ? null : static (_, _) => false);
+
+    /// <summary>
+    /// Token ids for <paramref name="text"/> where an added token's text becomes its id only where
+    /// <paramref name="addedAllowed"/> (offset, length) allows it (null: everywhere) — how a chat template keeps the
+    /// markup it writes apart from the content it embeds.
+    /// </summary>
+    public IReadOnlyList<int> Encode(string text, Func<int, int, bool>? addedAllowed)
     {
         ArgumentNullException.ThrowIfNull(text);
         // Qwen's NFC step. Under InvariantGlobalization (this repo) string.Normalize leaves text as it is, so
@@ -105,10 +117,10 @@ public sealed class HfTokenizer
         if (_nfc)
             text = text.Normalize(NormalizationForm.FormC);
         var ids = new List<int>(text.Length / 3 + 4);
-        foreach (var (offset, length) in _preTokenizer.Split(text))
+        foreach (var (offset, length) in _preTokenizer.Split(text, addedAllowed))
         {
             var piece = text.AsSpan(offset, length);
-            if (_addedBySpan.TryGetValue(piece, out var id))
+            if ((addedAllowed is null || addedAllowed(offset, length)) && _addedBySpan.TryGetValue(piece, out var id))
                 ids.Add(id);
             // ignore_merges (Llama-3): a piece that is itself a vocabulary token is taken whole, as tiktoken does.
             else if (_ignoreMerges && _vocab.TryGetValue(ByteLevelAlphabet.EncodeText(piece), out id))

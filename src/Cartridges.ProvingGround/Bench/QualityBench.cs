@@ -98,7 +98,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                 for (var i = 0; i + 1 < docs.Count; i += 2)
                 {
                     var (a, b) = (docs[i], docs[i + 1]);
-                    var items = a.Questions.Concat(b.Questions).Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text)), q.Answer)).ToList();
+                    var items = a.Questions.Concat(b.Questions).Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text), specialTokens: true), q.Answer)).ToList();
                     var acc = await engine.RunAsync(m =>
                     {
                         using var ca = LoadPrefix(m, TrainedFile(a, "distill", cp));
@@ -162,7 +162,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
 
     // KV tokens in front of the question: everything the first prompt holds before its user turn.
     static int ContextTokens(HfTokenizer tokenizer, string documentText, string question) =>
-        RecordsChat.EncodeFirstPrompt(tokenizer, documentText, question).Count - tokenizer.Encode(RecordsChat.NextPrompt(question)).Count;
+        RecordsChat.EncodeFirstPrompt(tokenizer, documentText, question).Count - tokenizer.Encode(RecordsChat.NextPrompt(question), specialTokens: true).Count;
 
     static string TrainedFile(Doc d, string objective, int p) => Path.Combine(d.Dir, $"{objective}-p{p}.safetensors");
 
@@ -181,7 +181,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         {
             var path = file(d);
             if (!File.Exists(path)) await make(d, path);
-            var items = d.Questions.Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text)), q.Answer)).ToList();
+            var items = d.Questions.Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text), specialTokens: true), q.Answer)).ToList();
             var acc = await engine.RunAsync(m =>
             {
                 using var prefix = LoadPrefix(m, path);
@@ -248,7 +248,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
             await engine.RegisterPrefixFromTokensAsync(id, Enumerable.Range(0, kvTokens).Select(_ => rng.Next(256, tokenizer.VocabSize - 8)).ToArray());
             ids.Add(id);
         }
-        var prompt = tokenizer.Encode(RecordsChat.NextPrompt("Which ward is the patient in?"));
+        var prompt = tokenizer.Encode(RecordsChat.NextPrompt("Which ward is the patient in?"), specialTokens: true);
         GenerationRequest Request(string id, int max) => new() { Prompt = prompt, PrefixIds = [id], Sampling = new SamplingParams { MaxTokens = max } };
         // Warm-up at full size: the first run grows the KV cache and the allocator.
         await Task.WhenAll(ids.Select(id => engine.GenerateAsync(Request(id, options.DecodeTokens), ct)));

@@ -87,7 +87,7 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
             var longest = 0;
             while (i < items.Count)
             {
-                var reply = tokenizer.Encode(RecordsChat.Reply(items[i].Answer));
+                var reply = tokenizer.Encode(RecordsChat.Reply(items[i].Answer), specialTokens: true);
                 int[] seq = [.. items[i].Prompt, .. reply];
                 if (batch.Count > 0 && Math.Max(longest, seq.Length) * (batch.Count + 1) > batchTokens) break;
                 batch.Add((seq, items[i].Prompt.Count));

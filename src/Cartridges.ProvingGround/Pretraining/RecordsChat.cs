@@ -36,5 +36,5 @@ public static class RecordsChat
 
     /// <summary>Tokens of a first prompt.</summary>
     public static IReadOnlyList<int> EncodeFirstPrompt(HfTokenizer tokenizer, string documentText, string userMessage) =>
-        tokenizer.Encode(FirstPrompt(documentText, userMessage));
+        Template.Encode(tokenizer, [new ChatMessage("system", SystemPrompt(documentText)), new ChatMessage("user", userMessage)], addGenerationPrompt: true);
 }

@@ -84,7 +84,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
 
     void Add(List<int> tokens, List<float> weights, string text, float weight)
     {
-        var ids = tokenizer.Encode(text);
+        var ids = tokenizer.Encode(text, specialTokens: true); // generated markup and content: the chat format spelled out
         tokens.AddRange(ids);
         weights.AddRange(Enumerable.Repeat(weight, ids.Count));
     }

@@ -27,10 +27,14 @@ public sealed class ModelCliTests : IDisposable
         Assert.Contains("Qwen3ForCausalLM", info.Out);
         Assert.Contains("KV bytes/token", info.Out);
 
-        var tok = await CliProcess.RunAsync("model", "tokenize", "--model", model, "--text", "Hello world<|im_end|>");
+        var tok = await CliProcess.RunAsync("model", "tokenize", "--model", model, "--text", "Hello world<|im_end|>", "--special-tokens");
         Assert.True(tok.Code == 0, tok.Err);
         var ids = JsonSerializer.Deserialize<int[]>(tok.Out)!;
         Assert.Equal([15496, 995, 50258], ids);
+        // Without the flag the text is content: the control token's spelling stays text.
+        var plain = await CliProcess.RunAsync("model", "tokenize", "--model", model, "--text", "Hello world<|im_end|>");
+        Assert.True(plain.Code == 0, plain.Err);
+        Assert.DoesNotContain(50258, JsonSerializer.Deserialize<int[]>(plain.Out)!);
         var dec = await CliProcess.RunAsync("model", "tokenize", "--model", model, "--decode", string.Join(",", ids));
         Assert.Equal("Hello world<|im_end|>", dec.Out.TrimEnd('\n'));
 

@@ -50,7 +50,7 @@ public sealed class StreamingDecoderTests(Gpt2TokenizerFixture fixture) : IClass
         var tok = fixture.Llama3;
         var decoder = new StreamingDecoder(tok, skipSpecial: true);
 
-        var text = decoder.Push(tok.Encode("<|start_header_id|>assistant<|end_header_id|>\n\nHi<|eot_id|>"));
+        var text = decoder.Push(tok.Encode("<|start_header_id|>assistant<|end_header_id|>\n\nHi<|eot_id|>", specialTokens: true));
 
         Assert.Equal("assistant\n\nHi", text);
     }
