@@ -1,6 +1,6 @@
 namespace Cartridges.Abstractions;
 
-/// <summary>Where a cartridge is in its lifecycle: Untrained → Generating → Training → Serving, or Failed / Deleted.</summary>
+/// <summary>Where a cartridge is in its lifecycle: Untrained → Generating → Training → Serving, or Failed / Stopped.</summary>
 public enum CartridgeState
 {
     /// <summary>No cartridge by this key exists (never created, or deleted).</summary>
@@ -15,4 +15,7 @@ public enum CartridgeState
     Serving = 4,
     /// <summary>A phase failed; see the error. <c>StartAsync</c> retries from the last durable point.</summary>
     Failed = 5,
+
+    /// <summary>Stopped by request while generating or training; what was durable is kept and <c>StartAsync</c> goes on from it.</summary>
+    Stopped = 6,
 }

@@ -30,7 +30,16 @@ public interface ICartridgeGrain : IGrainWithStringKey
     [AlwaysInterleave]
     IAsyncEnumerable<AnswerChunk> AskStreamAsync(string question, AskOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes the cartridge, its blobs and resident tensors. Refused while generating or training.</summary>
+    /// <summary>
+    /// Stops generating or training at the next unit of work (a shard, an optimizer step), keeps what is durable
+    /// (finished shards, the last checkpoint) and leaves the cartridge Stopped; <c>StartAsync</c> continues from there.
+    /// Does nothing in other states.
+    /// </summary>
+    [ResponseTimeout("00:05:00")]
+    Task<CartridgeStatus> StopAsync();
+
+    /// <summary>Deletes the cartridge and its resident tensors, in any state (running work is stopped first).</summary>
+    [ResponseTimeout("00:05:00")]
     Task DeleteAsync();
 
     /// <summary>The content hash of the trained cartridge file (for composition on other silos); throws unless Serving.</summary>

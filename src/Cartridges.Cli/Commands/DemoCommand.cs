@@ -136,7 +136,7 @@ internal static class DemoCommand
             .StartAsync(async ctx =>
             {
                 var bar = ctx.AddTask("training", maxValue: 100);
-                while (status.State is not (CartridgeState.Serving or CartridgeState.Failed))
+                while (status.State is not (CartridgeState.Serving or CartridgeState.Failed or CartridgeState.Stopped))
                 {
                     bar.Value = status.Progress * 100;
                     bar.Description = $"{status.State.ToString().ToLowerInvariant()} " +
@@ -146,7 +146,7 @@ internal static class DemoCommand
                 }
                 bar.Value = 100;
             });
-        if (status.State == CartridgeState.Failed) throw new InvalidOperationException($"Training failed: {status.Error}");
+        if (status.State != CartridgeState.Serving) throw new InvalidOperationException($"Training did not finish ({status.State}): {status.Error}");
         AnsiConsole.MarkupLine($"[green]Serving[/] after {status.Step} steps, final loss {status.Loss:F4}");
         return status;
     }

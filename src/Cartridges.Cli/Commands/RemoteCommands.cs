@@ -27,7 +27,7 @@ internal static class RemoteCommands
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CARTRIDGES_API_KEY"),
     };
 
-    public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StatusCommand(), AskCommand(), ChatCommand(), ListCommand(), DeleteCommand()];
+    public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StopCommand(), StatusCommand(), AskCommand(), ChatCommand(), ListCommand(), DeleteCommand()];
 
     static readonly Option<string?> Embedded = new("--embedded")
     {
@@ -164,6 +164,21 @@ internal static class RemoteCommands
         return cmd;
     }
 
+    static Command StopCommand()
+    {
+        var name = new Argument<string>("name");
+        var cmd = WithConnection(new Command("stop", "Stop generating or training at the next unit of work, keeping what is done (start goes on from it)") { name });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            await using var connection = await ConnectAsync(pr);
+            var http = connection.Http;
+            await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/stop", null, ct));
+            Print(await GetAsync(http, pr.GetValue(name)!));
+            return 0;
+        }));
+        return cmd;
+    }
+
     static Command StatusCommand()
     {
         var name = new Argument<string>("name");
@@ -184,7 +199,7 @@ internal static class RemoteCommands
                 .StartAsync(async ctx =>
                 {
                     var bar = ctx.AddTask(cartridge, maxValue: 100);
-                    while (last.State is not ("serving" or "failed"))
+                    while (last.State is not ("serving" or "failed" or "stopped" or "untrained"))
                     {
                         bar.Value = last.Progress * 100;
                         bar.Description = $"{cartridge} {last.State} step {last.Step}/{last.TotalSteps}" + (last.Loss is { } l ? $" loss {l:F4}" : "");
@@ -194,7 +209,7 @@ internal static class RemoteCommands
                     bar.Value = last.Progress * 100;
                 });
             Print(last);
-            return last.State == "failed" ? 1 : 0;
+            return last.State is "failed" or "stopped" ? 1 : 0;
         }));
         return cmd;
     }

@@ -36,11 +36,16 @@ public sealed partial class CartridgeGrain(
     const string ResumeReminder = "resume";
     readonly SemaphoreSlim _writeLock = new(1, 1);
     Task? _run;
+    CancellationTokenSource? _runStop;
+    bool _stopping;
     volatile TrainingProgress? _live;
     string? _detail;
     readonly Stopwatch _phaseClock = new();
 
     CartridgeRecord R => record.State;
+
+    // The token of the running work: cancelled when the silo stops or when StopAsync asks.
+    CancellationToken Work => _runStop?.Token ?? host.Stopping;
     string Key => this.GetPrimaryKeyString();
 
     /// <inheritdoc />
@@ -175,7 +180,7 @@ public sealed partial class CartridgeGrain(
         {
             r.Running = true;
             r.Error = null;
-            if (r.State is CartridgeState.Untrained or CartridgeState.Failed)
+            if (r.State is CartridgeState.Untrained or CartridgeState.Failed or CartridgeState.Stopped)
                 r.State = r.Shards.Count == r.ShardsTotal && r.ShardsTotal > 0 ? CartridgeState.Training : CartridgeState.Generating;
         });
         await this.RegisterOrUpdateReminder(ResumeReminder, host.Options.ResumeReminderPeriod, host.Options.ResumeReminderPeriod);
@@ -196,12 +201,54 @@ public sealed partial class CartridgeGrain(
     }
 
     /// <inheritdoc />
+    public async Task<CartridgeStatus> StopAsync()
+    {
+        RequireExists();
+        await StopWorkAsync();
+        return Status();
+    }
+
+    // Cancels the running work at its next unit, waits for it to wind down, and records Stopped (unless it finished).
+    async Task StopWorkAsync()
+    {
+        if (!R.Running && _run is null or { IsCompleted: true }) return;
+        _stopping = true;
+        try
+        {
+            _runStop?.Cancel();
+            if (_run is { } run)
+            {
+                try
+                {
+                    await run;
+                }
+                catch (Exception e)
+                {
+                    log.LogDebug(e, "Cartridge {Key}: work ended while stopping", Key);
+                }
+            }
+            await UnregisterReminderAsync();
+            if (R.Running || R.State is CartridgeState.Generating or CartridgeState.Training)
+            {
+                await WriteAsync(r =>
+                {
+                    r.State = CartridgeState.Stopped;
+                    r.Running = false;
+                    r.Error = null;
+                });
+            }
+        }
+        finally
+        {
+            _stopping = false;
+        }
+    }
+
+    /// <inheritdoc />
     public async Task DeleteAsync()
     {
         RequireExists();
-        if (R.Running || _run is { IsCompleted: false })
-            throw new CartridgeException(CartridgeException.Conflict,
-                $"Cartridge '{Key}' is {R.State}; it can be deleted once it is Serving or Failed.");
+        await StopWorkAsync();
         if (R.CartridgeBlob is { } blob && R.Spec is { } spec) await host.ReleaseCartridgeAsync(spec.BaseModel, blob);
         await UnregisterReminderAsync();
         // Blobs are content-addressed and may be shared with other cartridges (same corpus, same shards), so they are
@@ -232,6 +279,8 @@ public sealed partial class CartridgeGrain(
     void StartRun()
     {
         if (_run is { IsCompleted: false }) return;
+        _runStop?.Dispose();
+        _runStop = CancellationTokenSource.CreateLinkedTokenSource(host.Stopping);
         _run = RunAsync();
     }
 
@@ -269,15 +318,21 @@ public sealed partial class CartridgeGrain(
             // The silo is going away: leave `Running` set so the reminder resumes the work elsewhere.
             log.LogInformation(e, "Cartridge {Key}: work interrupted by silo shutdown", Key);
         }
+        catch (Exception e) when (_stopping)
+        {
+            // Stopped on request: StopWorkAsync records the state.
+            log.LogInformation(e, "Cartridge {Key}: stopped in {State}", Key, R.State);
+        }
         catch (Exception e)
         {
             log.LogError(e, "Cartridge {Key} failed in {State}", Key, R.State);
+            var phase = R.State.ToString().ToLowerInvariant();
             try
             {
                 await WriteAsync(r =>
                 {
                     r.State = CartridgeState.Failed;
-                    r.Error = $"{r.State}: {e.Message}";
+                    r.Error = $"{phase} failed: {e.Message}";
                     r.Retryable = e is not CartridgeException { Code: CartridgeException.InvalidRequest };
                     r.Running = false;
                 });
@@ -319,13 +374,13 @@ public sealed partial class CartridgeGrain(
         var model = GrainFactory.GetGrain<IModelGrain>(SiloKeyedPlacement.Key(target, host.Options.CanonicalModelName(spec.BaseModel)));
         while (pending.TryDequeue(out var shard))
         {
-            host.Stopping.ThrowIfCancellationRequested();
+            Work.ThrowIfCancellationRequested();
             string blob;
             try
             {
                 blob = await model.SynthesizeShardAsync(new ShardWork { Cartridge = Key, CorpusBlob = R.CorpusBlob!, Synthesis = spec.Synthesis, Shard = shard });
             }
-            catch (Exception e) when (!host.Stopping.IsCancellationRequested && e is not CartridgeException)
+            catch (Exception e) when (!Work.IsCancellationRequested && e is not CartridgeException)
             {
                 // That silo (or its engine) is gone: the shard goes back to the queue for the others.
                 log.LogWarning(e, "Cartridge {Key}: shard {Shard} failed on {Silo}; reassigning", Key, shard, target);
@@ -350,13 +405,13 @@ public sealed partial class CartridgeGrain(
             _detail = "fetching dataset";
             var plan = SynthesisRunner.Plan(model.Engine, model.Tokenizer, corpus, CartridgeWork.SynthesisOptions(spec.Synthesis));
             var datasetDir = Path.Combine(work, "dataset");
-            await CartridgeWork.WriteDatasetAsync(plan, R.Shards, blobs, datasetDir, host.Stopping);
+            await CartridgeWork.WriteDatasetAsync(plan, R.Shards, blobs, datasetDir, Work);
             var data = SynthDataset.Open(datasetDir, model.Engine.Model.Config);
             if (data.Train.Count == 0) throw new InvalidOperationException("The synthesized dataset has no training conversations.");
 
             var checkpoints = Path.Combine(work, "checkpoints");
             Directory.CreateDirectory(checkpoints);
-            if (R.Checkpoint is { } ckpt) await CartridgeWork.RestoreCheckpointAsync(checkpoints, ckpt.Directory, ckpt.Files, blobs, host.Stopping);
+            if (R.Checkpoint is { } ckpt) await CartridgeWork.RestoreCheckpointAsync(checkpoints, ckpt.Directory, ckpt.Files, blobs, Work);
 
             var initTokens = CartridgeInitializer.InitTokens(model.Tokenizer, model.Engine.Model.Config, corpus, spec.SizeTokens);
             using var cartridge = await model.Engine.RunAsync(m => CartridgeInitializer.FromTokens(m, initTokens));
@@ -369,7 +424,7 @@ public sealed partial class CartridgeGrain(
             {
                 _live = p;
                 if (p.Checkpoint is not null) saved.Writer.TryWrite(p);
-            }), host.Stopping);
+            }), Work);
             // Upload checkpoints as they appear, on the grain scheduler (the state is written only from here).
             while (true)
             {
@@ -388,7 +443,7 @@ public sealed partial class CartridgeGrain(
                 CartridgeFile.Save(file, cartridge, trainer.Metadata());
                 return 0;
             });
-            var blob = await blobs.PutFileAsync(file, host.Stopping);
+            var blob = await blobs.PutFileAsync(file, Work);
             await WriteAsync(r =>
             {
                 r.CartridgeBlob = blob.Sha256;
@@ -411,7 +466,7 @@ public sealed partial class CartridgeGrain(
     {
         var dir = p.Checkpoint!;
         if (!Directory.Exists(dir)) return; // pruned already; a later one supersedes it
-        var files = await CartridgeWork.UploadCheckpointAsync(dir, blobs, host.Stopping);
+        var files = await CartridgeWork.UploadCheckpointAsync(dir, blobs, Work);
         await WriteAsync(r =>
         {
             r.Checkpoint = new CheckpointRecord { Step = p.OptimizerStep, Directory = Path.GetFileName(dir), Files = files };

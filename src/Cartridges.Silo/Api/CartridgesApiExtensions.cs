@@ -33,6 +33,7 @@ public static class CartridgesApiExtensions
         v1.MapGet("/cartridges", CartridgesEndpoints.ListAsync);
         v1.MapGet("/cartridges/{name}", CartridgesEndpoints.GetAsync);
         v1.MapPost("/cartridges/{name}/start", CartridgesEndpoints.StartAsync);
+        v1.MapPost("/cartridges/{name}/stop", CartridgesEndpoints.StopAsync);
         v1.MapDelete("/cartridges/{name}", CartridgesEndpoints.DeleteAsync);
         // Unknown /v1 paths (incl. encoded separators in a name) answer in OpenAI's error shape too, not an empty 404.
         v1.MapFallback("{**path}", static IResult (HttpContext http) =>

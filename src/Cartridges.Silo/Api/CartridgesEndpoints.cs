@@ -1,4 +1,4 @@
-// /v1/cartridges: create (JSON or multipart), start, get, list, delete. Every cartridge is addressed as
+// /v1/cartridges: create (JSON or multipart), start, stop, get, list, delete. Every cartridge is addressed as
 // "{tenant}/{name}" with the tenant taken from the API key, so one tenant's requests can only ever reach its own
 // grains; a name that exists for another tenant is simply a different, non-existent grain here → 404.
 using System.Text.Json;
@@ -65,6 +65,12 @@ internal static class CartridgesEndpoints
     {
         var status = await Grain(http, name, grains).StartAsync();
         return Results.Json(CartridgeDto.From(name, status), ApiJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    public static async Task<IResult> StopAsync(HttpContext http, string name, IGrainFactory grains)
+    {
+        var status = await Grain(http, name, grains).StopAsync();
+        return Results.Json(CartridgeDto.From(name, status), ApiJson.Options);
     }
 
     public static async Task<IResult> GetAsync(HttpContext http, string name, IGrainFactory grains)

@@ -38,6 +38,35 @@ public sealed class CartridgeLifecycleTests(ApiHost host)
     }
 
     [Fact]
+    public async Task Stop_WhileGenerating_ThenDelete_OverHttp()
+    {
+        using var http = host.Http(host.AcmeKey);
+        var body = new
+        {
+            name = "stoppable",
+            model = "tiny",
+            corpus = ApiHost.Corpus("lighthouse-chronicle.txt")[..3000],
+            size_tokens = 16,
+            start = true,
+            synthesis = new { conversations = 200, conversations_per_shard = 2, chunk_min_tokens = 32, chunk_max_tokens = 64, max_question_tokens = 8, max_answer_tokens = 8, conversations_per_chunk = 2, eval_shards = 1 },
+            training = new { steps = 2, batch_size = 4 },
+        };
+        using (var created = await http.PostAsJsonAsync("/v1/cartridges", body)) Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var stop = await http.PostAsync("/v1/cartridges/stoppable/stop", null);
+        Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+        var stopped = await stop.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("stopped", stopped.GetProperty("state").GetString());
+        Assert.True(stopped.GetProperty("shards_done").GetInt32() < stopped.GetProperty("shards_total").GetInt32());
+        await Task.Delay(300);
+        Assert.Equal("stopped", (await http.GetFromJsonAsync<JsonElement>("/v1/cartridges/stoppable")).GetProperty("state").GetString());
+        // Started again, then deleted while it generates: DELETE works in every state.
+        using (var started = await http.PostAsync("/v1/cartridges/stoppable/start", null)) Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        using (var deleted = await http.DeleteAsync("/v1/cartridges/stoppable")) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal("cartridge_not_found", await ApiAssert.AssertErrorAsync(await http.GetAsync("/v1/cartridges/stoppable"), HttpStatusCode.NotFound));
+        Assert.Equal("cartridge_not_found", await ApiAssert.AssertErrorAsync(await http.PostAsync("/v1/cartridges/stoppable/stop", null), HttpStatusCode.NotFound));
+    }
+
+    [Fact]
     public async Task MultipartUpload_CreatesUntrained_DeleteRemovesIt()
     {
         using var http = host.Http(host.AcmeKey);
@@ -47,8 +76,8 @@ public sealed class CartridgeLifecycleTests(ApiHost host)
             { new StringContent("tiny"), "model" },
             { new StringContent("24"), "size_tokens" },
             { new StringContent("""{"steps": 3}"""), "training" },
-            { new ByteArrayContent(Encoding.UTF8.GetBytes("First file: the keeper logs the weather.")), "files", "a.txt" },
-            { new ByteArrayContent(Encoding.UTF8.GetBytes("Second file: the lamp is lit at dusk.")), "files", "b.txt" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes("First file: the keeper logs the weather, the tides and every passing ship.")), "files", "a.txt" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes("Second file: the lamp is lit at dusk and put out at dawn, winter and summer.")), "files", "b.txt" },
         };
         using var created = await http.PostAsync("/v1/cartridges", form);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
