@@ -166,6 +166,17 @@ internal static class ProvingGroundCommands
             Console.WriteLine($"\nwith the document, by fact kind:\n\n| kind | {string.Join(" | ", byKind.Select(b => b.Tokens))} |\n|---|{string.Concat(byKind.Select(_ => "---|"))}");
             foreach (var kind in Enum.GetValues<FactKind>())
                 Console.WriteLine($"| {kind} | {string.Join(" | ", byKind.Select(b => b.ByKind.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
+            if (probe.Style == FactStyle.Keyed)
+            {
+                // The drills: the document then every fact restated, values predicted — reading without a question's wording.
+                var builder = new SequenceBuilder(tokenizer, PretrainRecipe.Keyed);
+                Console.WriteLine("\nrecall drills (values restated after the document), by fact kind and records per document:\n");
+                var sizes = new[] { 1, 2, 5, 10 };
+                var drills = sizes.Select(r => probe.DrillExactMatch(m, builder, r, 8)).ToList();
+                Console.WriteLine($"| kind | {string.Join(" | ", sizes.Select(r => $"{r} rec"))} |\n|---|{string.Concat(sizes.Select(_ => "---|"))}");
+                foreach (var kind in Enum.GetValues<FactKind>())
+                    Console.WriteLine($"| {kind} | {string.Join(" | ", drills.Select(d => d[kind].ToString("P0", System.Globalization.CultureInfo.InvariantCulture)))} |");
+            }
             var (valid, example) = new QuestionWritingProbe(tokenizer, pr.GetValue(seed)).Run(m, records: 4, count: pr.GetValue(askCount));
             Console.WriteLine($"\nparticipant A (write a question about the document, self-study seed prompts): {valid:P1} valid questions about a patient of the document; e.g. \"{example}\"");
             return Task.FromResult(0);

@@ -24,6 +24,9 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
 {
     readonly RecordsGenerator _generator = new(split, seed, style);
 
+    /// <summary>The wording of the probe's documents.</summary>
+    public FactStyle Style => style;
+
     /// <summary>The probe's questions for documents of <paramref name="records"/> patients: one per document, kinds cycling.</summary>
     public IReadOnlyList<(RecordsDocument Doc, RecordsQuestion Question)> Items(int records, int count)
     {
@@ -65,6 +68,39 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
             .ToDictionary(g => g.Key, g => g.Average(x => x.Ok ? 1.0 : 0.0));
         return new ProbeResult((int)Math.Round(items.Average(x => x.Doc.Records.Count)), with.Average(w => w.Item1.Count),
             correct.Average(c => c ? 1.0 : 0.0), ExactMatch(model, without, batchTokens), count, byKind);
+    }
+
+    /// <summary>
+    /// Recall drills on held-out keyed documents of <paramref name="records"/> patients (the document, then every fact
+    /// restated): the share of restated values whose every token is the arg-max, per fact kind — the key-matching
+    /// circuit on its own, without a question's wording.
+    /// </summary>
+    public IReadOnlyDictionary<FactKind, double> DrillExactMatch(TransformerModel model, SequenceBuilder builder, int records, int documents)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(builder);
+        var hits = new Dictionary<FactKind, (int Ok, int All)>();
+        for (var i = 0; i < documents; i++)
+        {
+            var doc = _generator.Document(7_000_000 + records * 1000L + i, records);
+            var order = SequenceBuilder.DrillOrder(doc, new Random(i));
+            var seq = builder.DrillSequence(doc, new Random(i));
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var hidden = model.Forward(new ForwardBatch { Tokens = tensor(seq.Tokens.Select(t => (long)t).ToArray(), device: model.Device).view(1, -1) });
+            var predicted = model.Logits(hidden[0]).argmax(-1).cpu().data<long>().ToArray();
+            var value = 0;
+            for (var p = 1; p < seq.Length;)
+            {
+                if (seq.Weights[p] != 1f) { p++; continue; }
+                var ok = true;
+                for (; p < seq.Length && seq.Weights[p] == 1f; p++) ok &= predicted[p - 1] == seq.Tokens[p];
+                var kind = order[value++].Kind;
+                var (o, a) = hits.GetValueOrDefault(kind);
+                hits[kind] = (o + (ok ? 1 : 0), a + 1);
+            }
+        }
+        return hits.ToDictionary(kv => kv.Key, kv => (double)kv.Value.Ok / kv.Value.All);
     }
 
     /// <summary>

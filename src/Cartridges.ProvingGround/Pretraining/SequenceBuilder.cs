@@ -66,14 +66,21 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         var tokens = new List<int> { tokenizer.BosId ?? 0 };
         var weights = new List<float> { 0f };
         Add(tokens, weights, doc.Text + "\n\nSummary:", recipe.ContextLossWeight);
-        var facts = doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => (r, k))).OrderBy(_ => rng.Next()).ToList();
-        foreach (var (r, k) in facts)
+        foreach (var (r, k) in DrillOrder(doc, rng))
         {
             Add(tokens, weights, KeyedTemplates.Key(k, r), recipe.ContextLossWeight);
             Add(tokens, weights, " " + RecordTemplates.Answer(k, r), 1f);
             Add(tokens, weights, ".", recipe.ContextLossWeight);
         }
         return new TrainingSequence([.. tokens], [.. weights]);
+    }
+
+    /// <summary>The order in which a drill restates the document's facts (what <see cref="DrillSequence"/> draws from <paramref name="rng"/>).</summary>
+    public static IReadOnlyList<(PatientRecord Record, FactKind Kind)> DrillOrder(RecordsDocument doc, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(rng);
+        return doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => (r, k))).OrderBy(_ => rng.Next()).ToList();
     }
 
     void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)
