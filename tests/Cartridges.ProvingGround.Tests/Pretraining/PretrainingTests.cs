@@ -192,6 +192,8 @@ public sealed class PretrainingTests
         }
         var expected = doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => RecordTemplates.Answer(k, r)));
         Assert.Equal(expected.Order(), values.Order());
+        // DrillOrder names the fact behind each predicted value, in sequence order (what the drill probe scores by kind).
+        Assert.Equal(SequenceBuilder.DrillOrder(doc, new Random(1)).Select(f => RecordTemplates.Answer(f.Kind, f.Record)), values);
         Assert.All(seq.Weights, w => Assert.True(w is 1f or 0.1f or 0f));
     }
 

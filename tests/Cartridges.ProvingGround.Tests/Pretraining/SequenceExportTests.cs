@@ -41,7 +41,7 @@ public sealed class SequenceExportTests
         var train = Read(Path.Combine(dir, "train.bin.gz"));
         Assert.Equal([1, 1, 1, 2, 2], train.Select(t => t.Records));
         Assert.Equal(total, train.Sum(t => t.Tokens.Length));
-        var eot = tokenizer.Encode(RecordsChat.EndOfTurn).Single();
+        var eot = tokenizer.EncodeSpecial(RecordsChat.EndOfTurn);
         foreach (var (_, tokens, labels) in train)
         {
             // Every reply ends with <|eot_id|>, which is labelled; the document and prompts are not.
