@@ -426,15 +426,33 @@ public sealed partial class CartridgeGrain(
                 if (p.Checkpoint is not null) saved.Writer.TryWrite(p);
             }), Work);
             // Upload checkpoints as they appear, on the grain scheduler (the state is written only from here).
-            while (true)
+            TrainingSummary summary;
+            try
             {
-                var next = saved.Reader.WaitToReadAsync().AsTask();
-                await Task.WhenAny(training, next);
-                while (saved.Reader.TryRead(out var p)) await UploadCheckpointAsync(p);
-                if (training.IsCompleted) break;
+                while (true)
+                {
+                    var next = saved.Reader.WaitToReadAsync().AsTask();
+                    await Task.WhenAny(training, next);
+                    while (saved.Reader.TryRead(out var p)) await UploadCheckpointAsync(p, Work);
+                    if (training.IsCompleted) break;
+                }
+                summary = await training;
             }
-            var summary = await training;
-            while (saved.Reader.TryRead(out var p)) await UploadCheckpointAsync(p);
+            catch when (_stopping && !host.Stopping.IsCancellationRequested)
+            {
+                // Stopped on request: let the step in flight end, then keep every checkpoint the trainer wrote, so
+                // start goes on from the latest one.
+                try
+                {
+                    await training;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                while (saved.Reader.TryRead(out var p)) await UploadCheckpointAsync(p, host.Stopping);
+                throw;
+            }
+            while (saved.Reader.TryRead(out var p)) await UploadCheckpointAsync(p, Work);
 
             _detail = "storing the cartridge";
             var file = Path.Combine(work, "cartridge.safetensors");
@@ -462,11 +480,11 @@ public sealed partial class CartridgeGrain(
         }
     }
 
-    async Task UploadCheckpointAsync(TrainingProgress p)
+    async Task UploadCheckpointAsync(TrainingProgress p, CancellationToken ct)
     {
         var dir = p.Checkpoint!;
         if (!Directory.Exists(dir)) return; // pruned already; a later one supersedes it
-        var files = await CartridgeWork.UploadCheckpointAsync(dir, blobs, Work);
+        var files = await CartridgeWork.UploadCheckpointAsync(dir, blobs, ct);
         await WriteAsync(r =>
         {
             r.Checkpoint = new CheckpointRecord { Step = p.OptimizerStep, Directory = Path.GetFileName(dir), Files = files };

@@ -29,10 +29,16 @@ public sealed class SiloEngineHost : IDisposable
     {
         _options = options.Value;
         _log = log;
+        Stopping = _stopping.Token;
     }
 
     /// <summary>Cancelled when the silo shuts down: long work (synthesis, training) stops between steps.</summary>
-    public CancellationToken Stopping => _stopping.Token;
+    /// <remarks>
+    /// The token stays readable after the host is disposed: grains finishing their work during shutdown still ask it
+    /// whether they were interrupted (a disposed source's Token getter would throw, and the work would be recorded as
+    /// failed instead of left to resume).
+    /// </remarks>
+    public CancellationToken Stopping { get; }
 
     /// <summary>The silo's options.</summary>
     public CartridgesOptions Options => _options;
@@ -148,6 +154,6 @@ public sealed class SiloEngineHost : IDisposable
         {
             if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Engine.Dispose();
         }
-        _stopping.Dispose();
+        // _stopping is cancelled but not disposed: work winding down may still link to or register on its token.
     }
 }

@@ -134,14 +134,12 @@ public sealed class BadInputTests(SingleSiloCluster cluster) : IClassFixture<Sin
     }
 
     [Fact]
-    public async Task EmptyAndOverlongQuestions_DeleteWhileTraining_AreRefused_StateIntact()
+    public async Task EmptyAndOverlongQuestions_AreRefused_StateIntact()
     {
         var grain = Client.GetGrain<ICartridgeGrain>("acme/guarded");
         await grain.CreateAsync(ClusterHarness.TinySpec(Corpus, steps: 8));
         await grain.StartAsync();
-        // Delete while generating/training is refused and changes nothing.
-        var e = await Refused(CartridgeException.Conflict, () => grain.DeleteAsync());
-        Assert.Contains("Serving or Failed", e.Message);
+        // (Delete while generating or training stops the work first: StopTests.)
         // Waiting for Serving within the caller's budget works.
         var answer = await grain.AskAsync("Who is the keeper?", new AskOptions { MaxTokens = 4, WaitForServing = TimeSpan.FromMinutes(4) });
         Assert.Equal(4, answer.CompletionTokens);

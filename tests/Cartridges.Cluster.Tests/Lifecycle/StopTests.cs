@@ -59,7 +59,7 @@ public sealed class StopTests(SingleSiloCluster cluster, ITestOutputHelper outpu
         var grain = Client.GetGrain<ICartridgeGrain>("acme/stop-training");
         await grain.CreateAsync(ClusterHarness.TinySpec(Corpus, steps: 400, checkpointEvery: 2));
         await grain.StartAsync();
-        await WaitAsync(grain, s => s.State == CartridgeState.Training && s.Step >= 2, TimeSpan.FromMinutes(3));
+        await WaitAsync(grain, s => s.State == CartridgeState.Training && s.Step >= 3, TimeSpan.FromMinutes(3));
         var stopped = await grain.StopAsync();
         output.WriteLine($"stopped at step {stopped.Step}");
         Assert.Equal(CartridgeState.Stopped, stopped.State);
