@@ -11,14 +11,14 @@ W=${1:-420}
 S=tools/gpu-research/records_mirror.py
 mkdir -p /tmp/runs
 python3 $S --name smoke --steps 30 --every 10 --wall 40 --out /tmp/smoke || exit 1
-C="python3 $S --wall $W --cur gate --start 1 --max 48 --cw 0.1 --every 200 --steps 40000"
+C="python3 $S --wall $W --cur gate --start 4 --max 48 --cw 0.1 --every 200 --steps 40000"
 $C --name k-d64-L2 --d 64 --H 4 --ff 192 --L 2 --lr 1e-2 &
 $C --name k-d128-L2 --d 128 --H 4 --ff 384 --L 2 --lr 5e-3 &
 $C --name k-d128-L3 --d 128 --H 4 --ff 384 --L 3 --lr 5e-3 &
 $C --name k-d128-L4 --d 128 --H 4 --ff 384 --L 4 --lr 3e-3 &
 $C --name k-d192-L2 --d 192 --H 6 --ff 576 --L 2 --lr 3e-3 &
 $C --name k-d128-L2-tps16k --d 128 --H 4 --ff 384 --L 2 --lr 5e-3 --tps 16384 &
-$C --name k-d128-L2-gate06 --d 128 --H 4 --ff 384 --L 2 --lr 5e-3 --gate 0.6 &
+$C --name k-d128-L2-start1 --d 128 --H 4 --ff 384 --L 2 --lr 5e-3 --start 1 &
 $C --name k-d256-L2 --d 256 --H 8 --ff 768 --L 2 --lr 2e-3 &
 wait
 cat /tmp/runs/*.jsonl > "$OUT/all.jsonl"

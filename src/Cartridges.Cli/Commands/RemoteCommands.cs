@@ -149,30 +149,20 @@ internal static class RemoteCommands
         return cmd;
     }
 
-    static Command StartCommand()
-    {
-        var name = new Argument<string>("name");
-        var cmd = WithConnection(new Command("start", "Start (or retry) generating → training → serving") { name });
-        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
-        {
-            await using var connection = await ConnectAsync(pr);
-            var http = connection.Http;
-            await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/start", null, ct));
-            Print(await GetAsync(http, pr.GetValue(name)!));
-            return 0;
-        }));
-        return cmd;
-    }
+    static Command StartCommand() => ActionCommand("start", "Start (or retry) generating → training → serving");
 
-    static Command StopCommand()
+    static Command StopCommand() => ActionCommand("stop", "Stop generating or training at the next unit of work, keeping what is done (start goes on from it)");
+
+    // POST /v1/cartridges/{name}/{action}, then print the cartridge as it is now.
+    static Command ActionCommand(string action, string description)
     {
         var name = new Argument<string>("name");
-        var cmd = WithConnection(new Command("stop", "Stop generating or training at the next unit of work, keeping what is done (start goes on from it)") { name });
+        var cmd = WithConnection(new Command(action, description) { name });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
             await using var connection = await ConnectAsync(pr);
             var http = connection.Http;
-            await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/stop", null, ct));
+            await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/{action}", null, ct));
             Print(await GetAsync(http, pr.GetValue(name)!));
             return 0;
         }));
