@@ -26,8 +26,7 @@ internal static class RecordsDemo
     static readonly FactKind[] Kinds = [FactKind.Ward, FactKind.Drug, FactKind.Diagnosis, FactKind.Physician, FactKind.Number, FactKind.Birth];
 
     /// <summary>True when <paramref name="modelDir"/> is a model trained by `model pretrain` (it says which records wording it reads).</summary>
-    public static bool IsRecordsModel(string modelDir) =>
-        File.Exists(Path.Combine(modelDir, "model.safetensors")) && RecordsModelInfo.FactStyleOf(modelDir, (FactStyle)(-1)) != (FactStyle)(-1);
+    public static bool IsRecordsModel(string modelDir) => RecordsModelInfo.DeclaredFactStyle(modelDir) is not null;
 
     /// <summary>The demo document and its questions for a model (deterministic).</summary>
     public static (RecordsDocument Document, IReadOnlyList<RecordsQuestion> Questions) Material(HfTokenizer tokenizer, FactStyle style)

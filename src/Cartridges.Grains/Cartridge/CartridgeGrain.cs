@@ -77,8 +77,7 @@ public sealed partial class CartridgeGrain(
         LoadedModel model;
         try
         {
-            host.Options.ResolveModel(spec.BaseModel);
-            model = await host.GetAsync(spec.BaseModel);
+            model = await host.GetAsync(spec.BaseModel); // resolves the name; an unknown model is an ArgumentException
         }
         catch (ArgumentException e)
         {

@@ -12,11 +12,14 @@ public static class RecordsModelInfo
     public const string FactStyleKey = "fact_style";
 
     /// <summary>The wording the model was trained on; <paramref name="fallback"/> for models that do not say (or other models).</summary>
-    public static FactStyle FactStyleOf(string modelDir, FactStyle fallback = FactStyle.Varied)
+    public static FactStyle FactStyleOf(string modelDir, FactStyle fallback = FactStyle.Varied) => DeclaredFactStyle(modelDir) ?? fallback;
+
+    /// <summary>The wording a records model declares in its weights file; null for any other model.</summary>
+    public static FactStyle? DeclaredFactStyle(string modelDir)
     {
         var path = Path.Combine(modelDir, "model.safetensors");
-        if (!File.Exists(path)) return fallback;
+        if (!File.Exists(path)) return null;
         using var file = SafeTensorsFile.Open(path);
-        return Enum.TryParse<FactStyle>(file.Metadata.GetValueOrDefault(FactStyleKey), ignoreCase: true, out var style) ? style : fallback;
+        return Enum.TryParse<FactStyle>(file.Metadata.GetValueOrDefault(FactStyleKey), ignoreCase: true, out var style) ? style : null;
     }
 }
