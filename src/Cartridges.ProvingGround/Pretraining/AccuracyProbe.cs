@@ -20,9 +20,9 @@ public sealed record ProbeResult(int Records, double MeanTokens, double WithDocu
     IReadOnlyDictionary<FactKind, double>? ByKind = null);
 
 /// <summary>Scores exact match on a fixed set of held-out questions.</summary>
-public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied)
+public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied, int factsPerRecord = 0)
 {
-    readonly RecordsGenerator _generator = new(split, seed, style);
+    readonly RecordsGenerator _generator = new(split, seed, style, factsPerRecord);
 
     /// <summary>The wording of the probe's documents.</summary>
     public FactStyle Style => style;
@@ -30,13 +30,12 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
     /// <summary>The probe's questions for documents of <paramref name="records"/> patients: one per document, kinds cycling.</summary>
     public IReadOnlyList<(RecordsDocument Doc, RecordsQuestion Question)> Items(int records, int count)
     {
-        var kinds = Enum.GetValues<FactKind>();
         var items = new List<(RecordsDocument, RecordsQuestion)>();
         for (var i = 0; i < count; i++)
         {
             var doc = _generator.Document(records * 100_000 + i, records);
             var rng = _generator.StreamRng("probe", records * 100_000 + i);
-            items.Add((doc, _generator.Question(rng, doc, rng.Next(records), kinds[i % kinds.Length])));
+            items.Add((doc, _generator.Question(rng, doc, rng.Next(records), doc.FactKinds[i % doc.FactKinds.Count])));
         }
         return items;
     }
@@ -53,13 +52,12 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = Rec
     /// <summary>Scores documents of about <paramref name="targetTokens"/> tokens (one question per document).</summary>
     public ProbeResult RunByTokens(TransformerModel model, int targetTokens, int count, int batchTokens = 16384)
     {
-        var kinds = Enum.GetValues<FactKind>();
         var items = new List<(RecordsDocument Doc, RecordsQuestion Question)>();
         for (var i = 0; i < count; i++)
         {
             var doc = _generator.DocumentOfTokens(5_000_000 + targetTokens * 1000L + i, targetTokens, t => tokenizer.Encode(t).Count);
             var rng = _generator.StreamRng("probe-tokens", targetTokens * 1000L + i);
-            items.Add((doc, _generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[i % kinds.Length])));
+            items.Add((doc, _generator.Question(rng, doc, rng.Next(doc.Records.Count), doc.FactKinds[i % doc.FactKinds.Count])));
         }
         var with = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, x.Doc.Text, x.Question.Text), x.Question.Answer)).ToList();
         var without = items.Select(x => (RecordsChat.EncodeFirstPrompt(tokenizer, "", x.Question.Text), x.Question.Answer)).ToList();

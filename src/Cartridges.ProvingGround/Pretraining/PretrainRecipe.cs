@@ -82,6 +82,14 @@ public sealed record PretrainRecipe
     /// </summary>
     public double DrillShare { get; init; }
 
+    /// <summary>
+    /// Fact kinds per record (1–9; 0 = all ten), drawn per document and the same for every patient. With one kind the
+    /// attribute says nothing and only the surname tells records apart: the binding stage. Not serialised when 0, so
+    /// runs from before the option resume unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int FactsPerRecord { get; init; }
+
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;
 

@@ -63,8 +63,9 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         int? gated = recipe.CurriculumGate > 0 ? Math.Max(recipe.RecordCeiling(0), start > 0 ? PretrainCheckpoint.RecordsCeiling(CheckpointDir) : 0) : null;
         _log($"model: {model.ParameterCount:N0} parameters, vocab {config.VocabSize}, d{config.HiddenSize} x {config.NumHiddenLayers} layers; starting at step {start}/{recipe.Steps}");
 
-        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
-        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, recipe.Seed, recipe.Facts);
+        var builder = new SequenceBuilder(tokenizer, recipe);
+        var sampler = new BatchSampler(builder, recipe);
+        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, recipe.Seed, recipe.Facts, recipe.FactsPerRecord);
         var clock = Stopwatch.StartNew();
         double ema = double.NaN, last = double.NaN;
         long tokens = 0;
@@ -87,7 +88,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
             }
             if (recipe.ProbeEvery > 0 && (done % recipe.ProbeEvery == 0 || done == recipe.Steps))
             {
-                var results = RunProbes(model, probe, done, gated);
+                var results = RunProbes(model, probe, builder, done, gated);
                 if (gated is { } c && recipe.NextCeiling(c, results.First(r => r.Records == c).WithDocument) is var next && next != c)
                 {
                     gated = next;
@@ -109,13 +110,20 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         return last;
     }
 
-    List<ProbeResult> RunProbes(TransformerModel model, AccuracyProbe probe, int step, int? gated)
+    List<ProbeResult> RunProbes(TransformerModel model, AccuracyProbe probe, SequenceBuilder builder, int step, int? gated)
     {
         var results = new List<ProbeResult>();
         foreach (var records in ProbeRecordCounts(gated, step))
         {
             var r = probe.Run(model, records, recipe.ProbeQuestions);
-            var line = Json(("step", step), ("probe_records", r.Records), ("probe_tokens", r.MeanTokens), ("em_with_doc", r.WithDocument), ("em_without_doc", r.WithoutDocument));
+            var fields = new List<(string, object)> { ("step", step), ("probe_records", r.Records), ("probe_tokens", r.MeanTokens), ("em_with_doc", r.WithDocument), ("em_without_doc", r.WithoutDocument) };
+            if (recipe.DrillShare > 0 && recipe.Facts == FactStyle.Keyed)
+            {
+                // The key-matching circuit on its own: restated values copied from the right record.
+                var drill = probe.DrillExactMatch(model, builder, records, Math.Max(1, recipe.ProbeQuestions / 4));
+                fields.Add(("drill_em", drill.Values.Average()));
+            }
+            var line = Json([.. fields]);
             Append(line);
             _log(line);
             results.Add(r);

@@ -22,12 +22,12 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         ArgumentNullException.ThrowIfNull(rng);
         var tokens = new List<int>();
         var weights = new List<float>();
-        var kinds = Enum.GetValues<FactKind>();
+        var kinds = doc.FactKinds;
         var turns = TurnsFor(doc.Records.Count, recipe.QuestionsPerRecord);
         var first = true;
         for (var turn = 0; turn < turns; turn++)
         {
-            var q = generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[rng.Next(kinds.Length)]);
+            var q = generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[rng.Next(kinds.Count)]);
             if (rng.NextDouble() < recipe.AskTurnProbability)
             {
                 // Participant A: a seed prompt from the project's self-study families, answered with a question.
@@ -80,7 +80,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
     {
         ArgumentNullException.ThrowIfNull(doc);
         ArgumentNullException.ThrowIfNull(rng);
-        return doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => (r, k))).OrderBy(_ => rng.Next()).ToList();
+        return doc.Records.SelectMany(r => doc.FactKinds.Select(k => (r, k))).OrderBy(_ => rng.Next()).ToList();
     }
 
     void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)

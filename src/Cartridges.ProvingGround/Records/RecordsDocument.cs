@@ -6,4 +6,9 @@ namespace Cartridges.ProvingGround.Records;
 /// <param name="Split">The split it belongs to.</param>
 /// <param name="Records">The patients, in document order.</param>
 /// <param name="Text">The rendered document.</param>
-public sealed record RecordsDocument(string Id, RecordSplit Split, IReadOnlyList<PatientRecord> Records, string Text);
+/// <param name="Kinds">The fact kinds every record states (null: all of them).</param>
+public sealed record RecordsDocument(string Id, RecordSplit Split, IReadOnlyList<PatientRecord> Records, string Text, IReadOnlyList<FactKind>? Kinds = null)
+{
+    /// <summary>The fact kinds the document states about each patient, in enum order.</summary>
+    public IReadOnlyList<FactKind> FactKinds => Kinds ?? Enum.GetValues<FactKind>();
+}

@@ -9,13 +9,24 @@ namespace Cartridges.ProvingGround.Records;
 /// <summary>Generates documents and questions for one split; the same (seed, split, index) always gives the same output.</summary>
 public sealed class RecordsGenerator
 {
-    /// <summary>Creates a generator for a split (and a wording of the fact sentences).</summary>
-    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied)
+    /// <summary>
+    /// Creates a generator for a split (and a wording of the fact sentences); with <paramref name="factsPerRecord"/>
+    /// between 1 and 9 each document states only that many fact kinds (drawn per document, the same for every patient).
+    /// </summary>
+    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(factsPerRecord);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(factsPerRecord, AllKinds.Length);
         Split = split;
         Seed = seed;
         Style = style;
+        FactsPerRecord = factsPerRecord == 0 ? AllKinds.Length : factsPerRecord;
     }
+
+    static readonly FactKind[] AllKinds = Enum.GetValues<FactKind>();
+
+    /// <summary>Fact kinds each document states about every patient (all ten unless the generator was narrowed).</summary>
+    public int FactsPerRecord { get; }
 
     /// <summary>The wording of fact sentences.</summary>
     public FactStyle Style { get; }
@@ -35,7 +46,9 @@ public sealed class RecordsGenerator
         ArgumentOutOfRangeException.ThrowIfLessThan(records, 1);
         var rng = StreamRng("document", index);
         var patients = SamplePatients(rng, records);
-        return new RecordsDocument($"{Split.ToString().ToLowerInvariant()}-{index:D6}", Split, patients, Render(rng, patients));
+        // The narrowed kinds come from their own stream, so full documents stay what they were.
+        var kinds = FactsPerRecord == AllKinds.Length ? null : Shuffled(StreamRng("kinds", index), AllKinds).Take(FactsPerRecord).Order().ToArray();
+        return new RecordsDocument($"{Split.ToString().ToLowerInvariant()}-{index:D6}", Split, patients, Render(rng, patients, kinds ?? AllKinds), kinds);
     }
 
     /// <summary>
@@ -57,7 +70,7 @@ public sealed class RecordsGenerator
         return doc;
     }
 
-    /// <summary>One question of each kind about every record, in record order (deterministic per document).</summary>
+    /// <summary>One question of each kind the document states about every record, in record order (deterministic per document).</summary>
     public IReadOnlyList<RecordsQuestion> Questions(RecordsDocument doc)
     {
         ArgumentNullException.ThrowIfNull(doc);
@@ -65,7 +78,7 @@ public sealed class RecordsGenerator
         var result = new List<RecordsQuestion>();
         for (var r = 0; r < doc.Records.Count; r++)
         {
-            foreach (var kind in Enum.GetValues<FactKind>())
+            foreach (var kind in doc.FactKinds)
                 result.Add(Question(rng, doc, r, kind));
         }
         return result;
@@ -160,7 +173,7 @@ public sealed class RecordsGenerator
         };
     }
 
-    string Render(Random rng, IReadOnlyList<PatientRecord> patients)
+    string Render(Random rng, IReadOnlyList<PatientRecord> patients, IReadOnlyList<FactKind> kinds)
     {
         var text = new StringBuilder();
         text.Append(PickTemplate(rng, RecordTemplates.Titles));
@@ -173,7 +186,7 @@ public sealed class RecordsGenerator
         foreach (var p in patients)
         {
             text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style == FactStyle.Keyed ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
-            var sentences = Enum.GetValues<FactKind>().Select(k => PickTemplate(rng, facts[k])).ToList();
+            var sentences = kinds.Select(k => PickTemplate(rng, facts[k])).ToList();
             // Keyed documents hold only facts: free text is widened in later, once reading holds.
             if (Style != FactStyle.Keyed) sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
             foreach (var s in Shuffled(rng, sentences))

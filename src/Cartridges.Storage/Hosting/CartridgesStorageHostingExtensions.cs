@@ -1,6 +1,7 @@
 // How silos and clients plug the storage layer into Orleans: the Postgres profile (cluster) and the Local profile.
 using Cartridges.Storage.Blobs;
 using Cartridges.Storage.GrainStorage;
+using Cartridges.Storage.Reminders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -82,7 +83,8 @@ public static class CartridgesStorageHostingExtensions
 
     /// <summary>
     /// Local profile: file grain storage <see cref="StorageNames.Cartridges"/> (also the default) under
-    /// <c>dataDir/grain-state</c>, in-memory reminders, and a <see cref="FileBlobStore"/> under <c>dataDir/blobs</c> as
+    /// <c>dataDir/grain-state</c>, reminders in <c>dataDir/reminders.json</c> (so work resumes after a restart without a
+    /// request), and a <see cref="FileBlobStore"/> under <c>dataDir/blobs</c> as
     /// <see cref="IBlobStore"/> unless one is registered. Clustering (localhost) is the host's choice.
     /// </summary>
     public static ISiloBuilder UseCartridgesLocal(this ISiloBuilder builder, string dataDir)
@@ -91,7 +93,8 @@ public static class CartridgesStorageHostingExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         builder.AddCartridgesFileGrainStorage(StorageNames.Cartridges, Path.Combine(dataDir, "grain-state"));
         AliasAsDefaultStorage(builder.Services, StorageNames.Cartridges);
-        builder.UseInMemoryReminderService();
+        builder.AddReminders();
+        builder.Services.AddSingleton<IReminderTable>(_ => new FileReminderTable(Path.Combine(dataDir, "reminders.json")));
         builder.Services.TryAddSingleton<IBlobStore>(_ => new FileBlobStore(Path.Combine(dataDir, "blobs")));
         return builder;
     }

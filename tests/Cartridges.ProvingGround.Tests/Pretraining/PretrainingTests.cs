@@ -198,6 +198,27 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void BindingStage_DrillsAndBatchesUseOnlyTheDocumentsKinds_AndTheRecipeKeepsItsOldJson()
+    {
+        var recipe = Tiny with { Facts = FactStyle.Keyed, FactsPerRecord = 1, DrillShare = 0.5, StartRecords = 4, MaxRecords = 4 };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var builder = new SequenceBuilder(tokenizer, recipe);
+        var doc = new RecordsGenerator(RecordSplit.Train, 2, FactStyle.Keyed, 1).Document(5, 4);
+        var order = SequenceBuilder.DrillOrder(doc, new Random(3));
+        // One kind per document: the drill restates it for each of the four patients, so only the surname tells them apart.
+        Assert.Equal(4, order.Count);
+        Assert.Single(order.Select(f => f.Kind).Distinct());
+        Assert.Equal(doc.Records.Select(r => r.Last).Order(), order.Select(f => f.Record.Last).Order());
+        // Every question turn of a conversation asks about the document's one kind.
+        var conversation = tokenizer.Decode(builder.Build(new RecordsGenerator(RecordSplit.Train, 2, FactStyle.Keyed, 1), doc, new Random(4)).Tokens);
+        foreach (var other in Enum.GetValues<FactKind>().Where(k => k != doc.FactKinds[0] && k != FactKind.Lab))
+            Assert.DoesNotContain(KeyedTemplates.Attributes[other] + " of", conversation, StringComparison.Ordinal);
+        // The option is left out of the recipe's JSON when unset, so runs from before it still resume.
+        Assert.DoesNotContain("FactsPerRecord", System.Text.Json.JsonSerializer.Serialize(Tiny), StringComparison.Ordinal);
+        Assert.Contains("\"FactsPerRecord\":1", System.Text.Json.JsonSerializer.Serialize(recipe), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void StagedRun_StartsFromThePreviousStagesWeights_AndRefusesAnotherSize()
     {
         var first = TinyModelDir.Fresh();

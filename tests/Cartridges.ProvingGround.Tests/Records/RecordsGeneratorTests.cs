@@ -56,6 +56,47 @@ public sealed class RecordsGeneratorTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void NarrowedDocuments_StateTheSameFewKindsForEveryPatient_AndAskOnlyAboutThem(int facts)
+    {
+        var gen = new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Keyed, facts);
+        var seen = new HashSet<FactKind>();
+        for (var i = 0; i < 30; i++)
+        {
+            var doc = gen.Document(i, 6);
+            Assert.Equal(facts, doc.FactKinds.Count);
+            seen.UnionWith(doc.FactKinds);
+            var paragraphs = doc.Text.Split("\n\n")[1..];
+            for (var r = 0; r < doc.Records.Count; r++)
+            {
+                foreach (var kind in Enum.GetValues<FactKind>())
+                {
+                    // Each stated kind is keyed once per paragraph; the others are absent from the document.
+                    var key = KeyedTemplates.Key(kind, doc.Records[r]).Trim();
+                    var keyed = paragraphs[r].Contains(key + " ", StringComparison.Ordinal) || paragraphs[r].Contains(doc.Records[r].Last + ", " + key.Split(' ', 2)[1], StringComparison.Ordinal);
+                    Assert.Equal(doc.FactKinds.Contains(kind), keyed);
+                }
+            }
+            var questions = gen.Questions(doc);
+            Assert.Equal(doc.Records.Count * facts, questions.Count);
+            Assert.All(questions, q => Assert.Contains(" " + q.Answer, paragraphs[q.Record], StringComparison.Ordinal));
+        }
+        // The kinds vary across documents rather than always being the first few.
+        Assert.True(seen.Count > facts);
+    }
+
+    [Fact]
+    public void NarrowingToAllKinds_LeavesDocumentsAsTheyWere()
+    {
+        var full = new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.Keyed);
+        var all = new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.Keyed, Enum.GetValues<FactKind>().Length);
+        Assert.Equal(full.Document(9, 5).Text, all.Document(9, 5).Text);
+        Assert.Null(full.Document(9, 5).Kinds);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Keyed, 11));
+    }
+
     [Fact]
     public void NameFirst_EveryFactSentenceOpensWithTheFullName_AndTheValueFollowsWithinAFewWords()
     {
