@@ -18,6 +18,13 @@ public interface ICartridgeGrain : IGrainWithStringKey
     /// <summary>Starts (or retries) generating → training → serving in the background and returns at once.</summary>
     Task<CartridgeStatus> StartAsync();
 
+    /// <summary>
+    /// Reads the serving tensors back from the blob store and checks their hash: a missing or corrupt blob marks the
+    /// cartridge Failed (retryable: start rebuilds it) instead of failing every question. Returns the status.
+    /// </summary>
+    [ResponseTimeout("00:10:00")]
+    Task<CartridgeStatus> VerifyAsync();
+
     /// <summary>The current status; never waits for long work.</summary>
     [AlwaysInterleave]
     Task<CartridgeStatus> GetStatusAsync();

@@ -32,14 +32,15 @@ internal static class ProvingGroundCommands
 
     internal static Option<string> FactStyleOption() => new Option<string>("--fact-style")
     {
-        Description = "varied (default data), name-first (every fact opens with the full name) or keyed (\"{surname} {attribute} {value}.\"); default: what the model was trained on, else varied",
-    }.AcceptOnlyFromAmong("varied", "name-first", "keyed");
+        Description = "varied (default data), name-first (every fact opens with the full name) or keyed (\"{surname} {attribute} {value}.\") or keyed-name-next (\"{attribute} {surname} {value}.\"); default: what the model was trained on, else varied",
+    }.AcceptOnlyFromAmong("varied", "name-first", "keyed", "keyed-name-next");
 
     internal static FactStyle ParseStyle(string? s, FactStyle fallback = FactStyle.Varied) => s switch
     {
         null => fallback,
         "name-first" => FactStyle.NameFirst,
         "keyed" => FactStyle.Keyed,
+        "keyed-name-next" => FactStyle.KeyedNameNext,
         _ => FactStyle.Varied,
     };
 
@@ -120,7 +121,7 @@ internal static class ProvingGroundCommands
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
             var facts = ParseStyle(pr.GetValue(style)!);
-            var recipe = (facts == FactStyle.Keyed ? PretrainRecipe.Keyed : PretrainRecipe.Records) with { Seed = pr.GetValue(seed), Facts = facts };
+            var recipe = (facts.IsKeyed() ? PretrainRecipe.Keyed : PretrainRecipe.Records) with { Seed = pr.GetValue(seed), Facts = facts };
             TokenizerJsonWriter.Write(dir, VocabularySamples.Pieces(recipe.Seed));
             var tokenizer = HfTokenizer.Load(dir);
             var train = pr.GetValue(counts)!.Select((n, i) => (Records: i + 1, n)).ToDictionary(x => x.Records, x => x.n);
@@ -166,7 +167,7 @@ internal static class ProvingGroundCommands
             Console.WriteLine($"\nwith the document, by fact kind:\n\n| kind | {string.Join(" | ", byKind.Select(b => b.Tokens))} |\n|---|{string.Concat(byKind.Select(_ => "---|"))}");
             foreach (var kind in Enum.GetValues<FactKind>())
                 Console.WriteLine($"| {kind} | {string.Join(" | ", byKind.Select(b => b.ByKind.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
-            if (probe.Style == FactStyle.Keyed)
+            if (probe.Style.IsKeyed())
             {
                 // The drills: the document then every fact restated, values predicted — reading without a question's wording.
                 var builder = new SequenceBuilder(tokenizer, PretrainRecipe.Keyed);

@@ -30,6 +30,7 @@ public sealed partial class CartridgeGrain(
     IBlobStore blobs,
     AcceleratorLoadMonitor load,
     CartridgeMetrics metrics,
+    CartridgeIntegrity integrity,
     ILocalSiloDetails silo,
     ILogger<CartridgeGrain> log) : Grain, ICartridgeGrain, IRemindable
 {
@@ -175,6 +176,8 @@ public sealed partial class CartridgeGrain(
     {
         RequireExists();
         if (R.State == CartridgeState.Serving || _run is { IsCompleted: false }) return Status();
+        if (R.State is CartridgeState.Failed or CartridgeState.Stopped) await RepairAsync();
+        integrity.Clear(Key);
         await WriteAsync(r =>
         {
             r.Running = true;
@@ -189,6 +192,101 @@ public sealed partial class CartridgeGrain(
 
     /// <inheritdoc />
     public Task<CartridgeStatus> GetStatusAsync() => Task.FromResult(Status());
+
+    /// <inheritdoc />
+    public async Task<CartridgeStatus> VerifyAsync()
+    {
+        RequireExists();
+        if (R.State == CartridgeState.Serving && R.CartridgeBlob is { } blob)
+        {
+            try
+            {
+                await blobs.VerifyAsync(blob, host.Stopping);
+            }
+            catch (Exception e) when (e is BlobNotFoundException or BlobCorruptException)
+            {
+                await RecordBrokenTensorsAsync(e);
+            }
+        }
+        return Status();
+    }
+
+    // Serving tensors that no longer verify: the cartridge fails (retryable) instead of answering every question with
+    // an internal error, readiness lists it, and start rebuilds the tensors from what is still intact.
+    async Task<string> RecordBrokenTensorsAsync(Exception e)
+    {
+        var error = $"serving failed: the trained tensors are {Lost(e)} in the blob store ({e.Message.TrimEnd('.')}); start it again to rebuild them";
+        log.LogError(e, "Cartridge {Key}: {Error}", Key, error);
+        await WriteAsync(r =>
+        {
+            r.State = CartridgeState.Failed;
+            r.Error = error;
+            r.Retryable = true;
+            r.Running = false;
+            r.CartridgeBlob = null;
+        });
+        integrity.Report(Key, error);
+        return error;
+    }
+
+    static string Lost(Exception e) => e is BlobNotFoundException ? "missing" : "corrupt";
+
+    // Before a retry: whatever no longer verifies is dropped so the run makes it again (shards are regenerated, a
+    // broken checkpoint means training from the start). A lost corpus cannot be rebuilt: that failure is permanent.
+    async Task RepairAsync()
+    {
+        try
+        {
+            await blobs.VerifyAsync(R.CorpusBlob!, host.Stopping);
+        }
+        catch (Exception e) when (e is BlobNotFoundException or BlobCorruptException)
+        {
+            var error = $"start failed: the corpus is {Lost(e)} in the blob store, so the cartridge cannot be rebuilt; delete it and create it again";
+            await WriteAsync(r =>
+            {
+                r.State = CartridgeState.Failed;
+                r.Error = error;
+                r.Retryable = false;
+                r.Running = false;
+            });
+            integrity.Report(Key, error);
+            throw new CartridgeException(CartridgeException.Conflict, $"Cartridge '{Key}': {error}.");
+        }
+        var brokenShards = new List<int>();
+        foreach (var (index, blob) in R.Shards)
+            if (!await IntactAsync(blob)) brokenShards.Add(index);
+        var brokenCheckpoint = false;
+        if (R.Checkpoint is { } checkpoint)
+            foreach (var blob in checkpoint.Files.Values)
+                brokenCheckpoint |= !await IntactAsync(blob);
+        var brokenTensors = R.CartridgeBlob is { } tensors && !await IntactAsync(tensors);
+        if (brokenShards.Count == 0 && !brokenCheckpoint && !brokenTensors) return;
+        log.LogWarning("Cartridge {Key}: rebuilding {Shards} shard(s){Checkpoint}{Tensors} that no longer verify", Key, brokenShards.Count,
+            brokenCheckpoint ? ", the checkpoint" : "", brokenTensors ? ", the tensors" : "");
+        await WriteAsync(r =>
+        {
+            foreach (var index in brokenShards) r.Shards.Remove(index);
+            if (brokenCheckpoint)
+            {
+                r.Checkpoint = null;
+                r.Step = 0;
+            }
+            if (brokenTensors) r.CartridgeBlob = null;
+        });
+    }
+
+    async Task<bool> IntactAsync(string blob)
+    {
+        try
+        {
+            await blobs.VerifyAsync(blob, host.Stopping);
+            return true;
+        }
+        catch (Exception e) when (e is BlobNotFoundException or BlobCorruptException)
+        {
+            return false;
+        }
+    }
 
     /// <inheritdoc />
     public Task<string> GetServingBlobAsync()
@@ -250,6 +348,7 @@ public sealed partial class CartridgeGrain(
         await StopWorkAsync();
         if (R.CartridgeBlob is { } blob && R.Spec is { } spec) await host.ReleaseCartridgeAsync(spec.BaseModel, blob);
         await UnregisterReminderAsync();
+        integrity.Clear(Key);
         // Blobs are content-addressed and may be shared with other cartridges (same corpus, same shards), so they are
         // left to a store-wide collection; the cartridge itself is gone from here on.
         await record.ClearStateAsync();
@@ -527,7 +626,25 @@ public sealed partial class CartridgeGrain(
                 throw new CartridgeException(CartridgeException.InvalidRequest, $"Cartridge '{other}' was trained for base model '{status.BaseModel}', not '{spec.BaseModel}'.");
             parts.Add((status.CartridgeBlob, status.SizeTokens));
         }
-        foreach (var (blob, _) in parts) await host.EnsureCartridgeAsync(model, blob, blobs);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            try
+            {
+                await host.EnsureCartridgeAsync(model, parts[i].Blob, blobs);
+            }
+            catch (Exception e) when (e is BlobNotFoundException or BlobCorruptException)
+            {
+                if (i == 0)
+                {
+                    var error = await RecordBrokenTensorsAsync(e);
+                    throw new CartridgeException(CartridgeException.NotReady, $"Cartridge '{Key}' failed ({error}).");
+                }
+                // The composed cartridge's own grain records the failure, so its status and readiness show it too.
+                var other = options.ComposeWith[i - 1];
+                await GrainFactory.GetGrain<ICartridgeGrain>(other).VerifyAsync();
+                throw new CartridgeException(CartridgeException.NotReady, $"Cartridge '{other}' cannot be composed: its trained tensors are {Lost(e)} in the blob store; start it again to rebuild them.");
+            }
+        }
 
         var messages = new List<ChatMessage>();
         if (!string.IsNullOrEmpty(options.System)) messages.Add(new ChatMessage("system", options.System));

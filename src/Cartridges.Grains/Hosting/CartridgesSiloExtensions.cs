@@ -35,6 +35,7 @@ public static class CartridgesSiloExtensions
         silo.Services.AddSingleton<SiloEngineHost>();
         silo.Services.AddMetrics();
         silo.Services.AddSingleton<CartridgeMetrics>();
+        silo.Services.AddSingleton<CartridgeIntegrity>();
         silo.AddIncomingGrainCallFilter<PortableExceptionFilter>();
         silo.Services.AddSingleton<AcceleratorLoadMonitor>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<AcceleratorLoadMonitor>());

@@ -29,7 +29,7 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
         for (var i = 0; ; i++)
         {
             var doc = _generator.Document((long)step * 1000 + i, records);
-            var seq = recipe.DrillShare > 0 && recipe.Facts == FactStyle.Keyed && rng.NextDouble() < recipe.DrillShare
+            var seq = recipe.DrillShare > 0 && recipe.Facts.IsKeyed() && rng.NextDouble() < recipe.DrillShare
                 ? builder.DrillSequence(doc, rng)
                 : builder.Build(_generator, doc, rng);
             if (seq.Length > recipe.MaxPositions) seq = seq with { Tokens = seq.Tokens[..recipe.MaxPositions], Weights = seq.Weights[..recipe.MaxPositions] };

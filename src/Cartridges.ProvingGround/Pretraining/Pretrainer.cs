@@ -117,7 +117,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         {
             var r = probe.Run(model, records, recipe.ProbeQuestions);
             var fields = new List<(string, object)> { ("step", step), ("probe_records", r.Records), ("probe_tokens", r.MeanTokens), ("em_with_doc", r.WithDocument), ("em_without_doc", r.WithoutDocument) };
-            if (recipe.DrillShare > 0 && recipe.Facts == FactStyle.Keyed)
+            if (recipe.DrillShare > 0 && recipe.Facts.IsKeyed())
             {
                 // The key-matching circuit on its own: restated values copied from the right record.
                 var drill = probe.DrillExactMatch(model, builder, records, Math.Max(1, recipe.ProbeQuestions / 4));

@@ -68,7 +68,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         Add(tokens, weights, doc.Text + "\n\nSummary:", recipe.ContextLossWeight);
         foreach (var (r, k) in DrillOrder(doc, rng))
         {
-            Add(tokens, weights, KeyedTemplates.Key(k, r), recipe.ContextLossWeight);
+            Add(tokens, weights, KeyedTemplates.Key(k, r, recipe.Facts), recipe.ContextLossWeight);
             Add(tokens, weights, " " + RecordTemplates.Answer(k, r), 1f);
             Add(tokens, weights, ".", recipe.ContextLossWeight);
         }

@@ -41,7 +41,7 @@ public static class SequenceExport
                     if (withoutDocument) doc = doc with { Text = "" };
                     var rng = generator.StreamRng("export", index);
                     // Training pools carry the recipe's recall drills too (keyed data), in the share the sampler uses.
-                    var drill = !probe && recipe.DrillShare > 0 && recipe.Facts == FactStyle.Keyed && rng.NextDouble() < recipe.DrillShare;
+                    var drill = !probe && recipe.DrillShare > 0 && recipe.Facts.IsKeyed() && rng.NextDouble() < recipe.DrillShare;
                     var seq = drill ? builder.DrillSequence(doc, rng) : builder.Build(generator, doc, rng);
                     var length = Math.Min(seq.Length, recipe.MaxPositions);
                     w.Write(records);

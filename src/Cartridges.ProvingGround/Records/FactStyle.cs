@@ -14,4 +14,17 @@ public enum FactStyle
 
     /// <summary>Three templates per fact, each "{surname} {attribute} {value}" (one-token keys; no free-text notes).</summary>
     Keyed,
+
+    /// <summary>
+    /// Keyed with the two key tokens swapped, "{attribute} {surname} {value}": the surname, which tells records apart,
+    /// sits right before the value (the one-token key an induction head matches), the attribute one token further back.
+    /// </summary>
+    KeyedNameNext,
+}
+
+/// <summary>Helpers over <see cref="FactStyle"/>.</summary>
+public static class FactStyles
+{
+    /// <summary>Whether documents of this style are keyed (one-token surname and attribute keys, recall drills apply).</summary>
+    public static bool IsKeyed(this FactStyle style) => style is FactStyle.Keyed or FactStyle.KeyedNameNext;
 }

@@ -25,26 +25,37 @@ public static class KeyedTemplates
         [FactKind.FollowUp] = "visit",
     };
 
-    /// <summary>Fact sentences per kind: the attribute, then the value exactly as answers write it.</summary>
-    public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> Facts = new Dictionary<FactKind, IReadOnlyList<string>>
+    /// <summary>The value part of each kind's fact, exactly as answers write it.</summary>
+    static readonly IReadOnlyDictionary<FactKind, string> Values = new Dictionary<FactKind, string>
     {
-        [FactKind.Number] = Keyed("number {number}"),
-        [FactKind.Birth] = Keyed("born {birth}"),
-        [FactKind.Diagnosis] = Keyed("diagnosis {dx}"),
-        [FactKind.Drug] = Keyed("medication {drug}"),
-        [FactKind.Dose] = Keyed("dose {dose} mg"),
-        [FactKind.DrugStart] = Keyed("started {start}"),
-        [FactKind.Lab] = Keyed("{lab} {value} {unit}"),
-        [FactKind.Physician] = Keyed("physician Dr {doctor}"),
-        [FactKind.Ward] = Keyed("ward {ward}"),
-        [FactKind.FollowUp] = Keyed("visit {followup}"),
+        [FactKind.Number] = "{number}",
+        [FactKind.Birth] = "{birth}",
+        [FactKind.Diagnosis] = "{dx}",
+        [FactKind.Drug] = "{drug}",
+        [FactKind.Dose] = "{dose} mg",
+        [FactKind.DrugStart] = "{start}",
+        [FactKind.Lab] = "{value} {unit}",
+        [FactKind.Physician] = "Dr {doctor}",
+        [FactKind.Ward] = "{ward}",
+        [FactKind.FollowUp] = "{followup}",
     };
 
-    /// <summary>The key of a fact as documents write it: " {surname} {attribute}".</summary>
-    public static string Key(FactKind kind, PatientRecord r) => " " + RecordTemplates.Fill("{last} " + Attributes[kind], r);
+    /// <summary>Fact sentences per kind, "{surname} {attribute} {value}" (the third, held out, with a comma after the surname).</summary>
+    public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> Facts = Enum.GetValues<FactKind>().ToDictionary(
+        kind => kind,
+        kind => (IReadOnlyList<string>)[$"{{last}} {Attributes[kind]} {Values[kind]}.", $"{{last}} {Attributes[kind]} {Values[kind]};", $"{{last}}, {Attributes[kind]} {Values[kind]}."]);
 
-    static IReadOnlyList<string> Keyed(string attributeAndValue) =>
-        [$"{{last}} {attributeAndValue}.", $"{{last}} {attributeAndValue};", $"{{last}}, {attributeAndValue}."];
+    /// <summary>Fact sentences per kind for <see cref="FactStyle.KeyedNameNext"/>, "{attribute} {surname} {value}" (the third, held out, with a comma after the attribute).</summary>
+    public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> NameNextFacts = Enum.GetValues<FactKind>().ToDictionary(
+        kind => kind,
+        kind => (IReadOnlyList<string>)[$"{Attributes[kind]} {{last}} {Values[kind]}.", $"{Attributes[kind]} {{last}} {Values[kind]};", $"{Attributes[kind]}, {{last}} {Values[kind]}."]);
+
+    /// <summary>The fact sentences of a keyed style.</summary>
+    public static IReadOnlyDictionary<FactKind, IReadOnlyList<string>> FactsFor(FactStyle style) => style == FactStyle.KeyedNameNext ? NameNextFacts : Facts;
+
+    /// <summary>The key of a fact as documents of <paramref name="style"/> write it: " {surname} {attribute}" or " {attribute} {surname}".</summary>
+    public static string Key(FactKind kind, PatientRecord r, FactStyle style = FactStyle.Keyed) =>
+        " " + RecordTemplates.Fill(style == FactStyle.KeyedNameNext ? Attributes[kind] + " {last}" : "{last} " + Attributes[kind], r);
 
     /// <summary>
     /// Questions per kind: two training wordings that use the fact's own attribute word (so asking is matching the

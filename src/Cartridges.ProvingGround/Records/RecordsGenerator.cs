@@ -89,7 +89,7 @@ public sealed class RecordsGenerator
     {
         ArgumentNullException.ThrowIfNull(rng);
         ArgumentNullException.ThrowIfNull(doc);
-        var templates = (Style == FactStyle.Keyed ? KeyedTemplates.Questions : RecordTemplates.Questions)[kind];
+        var templates = (Style.IsKeyed() ? KeyedTemplates.Questions : RecordTemplates.Questions)[kind];
         var (start, end) = RecordTemplates.Range(templates.Count, Split);
         var template = rng.Next(start, end);
         var patient = doc.Records[record];
@@ -180,15 +180,15 @@ public sealed class RecordsGenerator
         var facts = Style switch
         {
             FactStyle.NameFirst => NameFirstTemplates.Facts,
-            FactStyle.Keyed => KeyedTemplates.Facts,
+            FactStyle.Keyed or FactStyle.KeyedNameNext => KeyedTemplates.FactsFor(Style),
             _ => RecordTemplates.Facts,
         };
         foreach (var p in patients)
         {
-            text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style == FactStyle.Keyed ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
+            text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
             var sentences = kinds.Select(k => PickTemplate(rng, facts[k])).ToList();
             // Keyed documents hold only facts: free text is widened in later, once reading holds.
-            if (Style != FactStyle.Keyed) sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
+            if (!Style.IsKeyed()) sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
             foreach (var s in Shuffled(rng, sentences))
                 text.Append(' ').Append(RecordTemplates.Fill(s, p));
         }

@@ -47,7 +47,7 @@ public static class SiloHostExtensions
             silo.AddCartridges(config);
             silo.AddDashboard();
         });
-        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo").AddCheck<CartridgeIntegrityHealthCheck>("cartridges");
         builder.AddCartridgesApi();
         return builder;
     }
@@ -56,7 +56,7 @@ public static class SiloHostExtensions
     public static WebApplication MapCartridgesEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
         app.UseDashboardGuard();
         app.MapOrleansDashboard(routePrefix: DashboardGuard.Path);
         app.MapCartridgesApi();

@@ -38,8 +38,10 @@ public sealed class FileBlobStore : IBlobStore
             }
 
             var target = PathOf(blob.Sha256);
-            if (IsStored(target, blob.Length))
+            if (IsStored(target, blob.Length) && await IsIntactAsync(blob.Sha256, ct).ConfigureAwait(false))
             {
+                // A second put of stored bytes counts as fresh for collection, which spares blobs younger than its grace.
+                File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
                 return blob;
             }
 
@@ -131,6 +133,30 @@ public sealed class FileBlobStore : IBlobStore
     }
 
     /// <inheritdoc />
+    public async Task VerifyAsync(string sha256, CancellationToken ct = default)
+    {
+        BlobHash.Validate(sha256);
+        FileStream source;
+        try
+        {
+            source = new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new BlobNotFoundException(sha256);
+        }
+
+        await using (source)
+        {
+            var blob = await CopyHashingAsync(source, Stream.Null, ct).ConfigureAwait(false);
+            if (blob.Sha256 != sha256)
+            {
+                throw new BlobCorruptException(sha256, $"its {blob.Length} stored bytes hash to {blob.Sha256}");
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public Task<bool> DeleteAsync(string sha256, CancellationToken ct = default)
     {
         BlobHash.Validate(sha256);
@@ -142,6 +168,20 @@ public sealed class FileBlobStore : IBlobStore
 
         File.Delete(path);
         return Task.FromResult(true);
+    }
+
+    private async Task<bool> IsIntactAsync(string sha256, CancellationToken ct)
+    {
+        try
+        {
+            await VerifyAsync(sha256, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is BlobCorruptException or BlobNotFoundException)
+        {
+            // The stored copy went bad: the caller's good bytes replace it.
+            return false;
+        }
     }
 
     /// <summary>Where a blob lives; two fan-out levels keep directories small with millions of blobs.</summary>

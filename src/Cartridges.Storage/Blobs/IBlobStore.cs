@@ -19,6 +19,9 @@ public interface IBlobStore
     /// <summary>Writes a verified blob to <paramref name="path"/>; on any failure no file (or the previous one) is left there.</summary>
     Task ReadToFileAsync(string sha256, string path, CancellationToken ct = default);
 
+    /// <summary>Reads a blob through and checks its hash, throwing <see cref="BlobNotFoundException"/> or <see cref="BlobCorruptException"/>.</summary>
+    Task VerifyAsync(string sha256, CancellationToken ct = default);
+
     /// <summary>Deletes a blob; false when it was not stored.</summary>
     Task<bool> DeleteAsync(string sha256, CancellationToken ct = default);
 }

@@ -99,6 +99,13 @@ public sealed class PostgresBlobStore : IBlobStore, IAsyncDisposable, IDisposabl
     }
 
     /// <inheritdoc />
+    public Task VerifyAsync(string sha256, CancellationToken ct = default)
+    {
+        BlobHash.Validate(sha256);
+        return ReadVerifiedAsync(sha256, Stream.Null, ct);
+    }
+
+    /// <inheritdoc />
     public async Task<bool> DeleteAsync(string sha256, CancellationToken ct = default)
     {
         BlobHash.Validate(sha256);
@@ -119,7 +126,20 @@ public sealed class PostgresBlobStore : IBlobStore, IAsyncDisposable, IDisposabl
         var blob = await HashAsync(content, ct).ConfigureAwait(false);
         if (await ExistsAsync(blob.Sha256, ct).ConfigureAwait(false))
         {
-            return blob;
+            try
+            {
+                await VerifyAsync(blob.Sha256, ct).ConfigureAwait(false);
+                // A second put of stored bytes counts as fresh for collection, which spares blobs younger than its grace.
+                await using var touch = _dataSource.CreateCommand("UPDATE cartridges_blobs SET created = now() WHERE sha256 = @sha256");
+                touch.Parameters.AddWithValue("sha256", blob.Sha256);
+                await touch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return blob;
+            }
+            catch (Exception e) when (e is BlobCorruptException or BlobNotFoundException)
+            {
+                // The stored copy went bad (or went away meanwhile): replace it with these good bytes.
+                await DeleteAsync(blob.Sha256, ct).ConfigureAwait(false);
+            }
         }
 
         content.Position = start;

@@ -168,12 +168,14 @@ public sealed class PretrainingTests
         Assert.DoesNotContain(other.Text, text, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void DrillSequence_RestatesEveryFact_AndPredictsOnlyTheValues()
+    [Theory]
+    [InlineData(FactStyle.Keyed)]
+    [InlineData(FactStyle.KeyedNameNext)]
+    public void DrillSequence_RestatesEveryFact_AndPredictsOnlyTheValues(FactStyle style)
     {
-        var recipe = Tiny with { Facts = FactStyle.Keyed, ContextLossWeight = 0.1f };
+        var recipe = Tiny with { Facts = style, ContextLossWeight = 0.1f };
         var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
-        var gen = new RecordsGenerator(RecordSplit.Train, 2, FactStyle.Keyed);
+        var gen = new RecordsGenerator(RecordSplit.Train, 2, style);
         var doc = gen.Document(5, 3);
         var seq = new SequenceBuilder(tokenizer, recipe).DrillSequence(doc, new Random(1));
         var text = tokenizer.Decode(seq.Tokens);
@@ -186,8 +188,10 @@ public sealed class PretrainingTests
             var j = i;
             while (j < seq.Length && seq.Weights[j] == 1f) j++;
             values.Add(tokenizer.Decode(seq.Tokens[i..j]).Trim());
-            var before = tokenizer.Decode(seq.Tokens[(i - 2)..i]);
-            Assert.Contains(before.Trim(), doc.Text, StringComparison.Ordinal);
+            // The two tokens before each value are its key, in the style's order, as the document writes it.
+            var fact = SequenceBuilder.DrillOrder(doc, new Random(1))[values.Count - 1];
+            Assert.Equal(KeyedTemplates.Key(fact.Kind, fact.Record, style), tokenizer.Decode(seq.Tokens[(i - 2)..i]));
+            Assert.Contains(KeyedTemplates.Key(fact.Kind, fact.Record, style).Trim(), doc.Text, StringComparison.Ordinal);
             i = j;
         }
         var expected = doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => RecordTemplates.Answer(k, r)));

@@ -33,6 +33,8 @@ public sealed class RecordsGeneratorTests
     [InlineData(RecordSplit.HeldOutTemplates, FactStyle.NameFirst)]
     [InlineData(RecordSplit.Train, FactStyle.Keyed)]
     [InlineData(RecordSplit.HeldOutTemplates, FactStyle.Keyed)]
+    [InlineData(RecordSplit.Train, FactStyle.KeyedNameNext)]
+    [InlineData(RecordSplit.HeldOutTemplates, FactStyle.KeyedNameNext)]
     public void EveryQuestion_IsAnswerableFromItsOwnRecord(RecordSplit split, FactStyle style)
     {
         var gen = new RecordsGenerator(split, 1, style);
@@ -48,7 +50,7 @@ public sealed class RecordsGeneratorTests
                 // The exact answer is written, as a whole word sequence, in the paragraph of the patient asked about.
                 Assert.Contains(" " + q.Answer, paragraphs[q.Record], StringComparison.Ordinal);
                 // Keyed documents name a patient by surname only (the one-token key), and so do their questions.
-                Assert.Contains(style == FactStyle.Keyed ? " " + doc.Records[q.Record].Last : doc.Records[q.Record].Name, q.Text, StringComparison.Ordinal);
+                Assert.Contains(style.IsKeyed() ? " " + doc.Records[q.Record].Last : doc.Records[q.Record].Name, q.Text, StringComparison.Ordinal);
                 Assert.Equal(5, q.Choices.Count);
                 Assert.Equal(5, q.Choices.Distinct().Count());
                 Assert.Equal(q.Answer, q.Choices[q.CorrectChoice]);
@@ -85,6 +87,27 @@ public sealed class RecordsGeneratorTests
         }
         // The kinds vary across documents rather than always being the first few.
         Assert.True(seen.Count > facts);
+    }
+
+    [Fact]
+    public void NameNext_PutsTheSurnameRightBeforeEveryValue_AndTheAttributeBeforeIt()
+    {
+        var gen = new RecordsGenerator(RecordSplit.Train, 5, FactStyle.KeyedNameNext);
+        var doc = gen.Document(2, 4);
+        var paragraphs = doc.Text.Split("\n\n")[1..];
+        for (var r = 0; r < doc.Records.Count; r++)
+        {
+            foreach (var kind in Enum.GetValues<FactKind>())
+            {
+                var patient = doc.Records[r];
+                var attribute = RecordTemplates.Fill(KeyedTemplates.Attributes[kind], patient);
+                Assert.Contains($"{attribute} {patient.Last} {RecordTemplates.Answer(kind, patient)}", paragraphs[r], StringComparison.Ordinal);
+                Assert.Equal($" {attribute} {patient.Last}", KeyedTemplates.Key(kind, patient, FactStyle.KeyedNameNext));
+            }
+        }
+        // The same patients and values as the surname-first wording; only the order of the two key tokens differs.
+        var keyed = new RecordsGenerator(RecordSplit.Train, 5, FactStyle.Keyed).Document(2, 4);
+        Assert.Equal(keyed.Records, doc.Records);
     }
 
     [Fact]

@@ -87,6 +87,34 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_PassesIntactBlobs_AndNamesCorruptOrMissingOnes()
+    {
+        var blob = await Store.PutAsync(new MemoryStream(RandomBytes(300_000)));
+        await Store.VerifyAsync(blob.Sha256);
+
+        await CorruptAsync(blob.Sha256);
+        var corrupt = await Assert.ThrowsAsync<BlobCorruptException>(() => Store.VerifyAsync(blob.Sha256));
+        Assert.Equal(blob.Sha256, corrupt.Sha256);
+
+        var missing = await Assert.ThrowsAsync<BlobNotFoundException>(() => Store.VerifyAsync(new string('e', 64)));
+        Assert.Equal(new string('e', 64), missing.Sha256);
+    }
+
+    [Fact]
+    public async Task Put_OverACorruptCopy_RepairsIt()
+    {
+        var bytes = RandomBytes(20_000);
+        var blob = await Store.PutAsync(new MemoryStream(bytes));
+        await CorruptAsync(blob.Sha256);
+
+        var again = await Store.PutAsync(new MemoryStream(bytes));
+
+        Assert.Equal(blob, again);
+        await Store.VerifyAsync(blob.Sha256);
+        Assert.Equal(bytes, await Store.ReadAllAsync(blob.Sha256));
+    }
+
+    [Fact]
     public async Task Read_CorruptedBytes_ThrowsBlobCorrupt()
     {
         var blob = await Store.PutAsync(new MemoryStream(RandomBytes(5000)));
