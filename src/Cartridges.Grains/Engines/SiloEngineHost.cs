@@ -94,6 +94,9 @@ public sealed class SiloEngineHost : IDisposable
         return dir;
     }
 
+    /// <summary>The directory name a silo's work goes under (its parsable address with unsafe characters replaced).</summary>
+    public static string WorkDirectoryName(string siloName) => Safe(siloName);
+
     static string Safe(string part) => string.Concat(part.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')).TrimStart('.');
 
     async Task<LoadedModel> LoadAsync(string name, string location)

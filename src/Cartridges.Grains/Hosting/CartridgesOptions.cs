@@ -25,6 +25,12 @@ public sealed class CartridgesOptions
     /// <summary>Period of the reminder that resumes interrupted generating/training after a crash.</summary>
     public TimeSpan ResumeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often the silo collects dead silos' work directories and unreferenced blobs (zero turns it off).</summary>
+    public TimeSpan CollectionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Blobs stored (or put again) within this time are never collected: their state write may still be coming.</summary>
+    public TimeSpan CollectionGrace { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often placement statistics are refreshed from the accelerator silos.</summary>
     public TimeSpan StatsRefresh { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -184,6 +184,45 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
+    /// <inheritdoc />
+    public async IAsyncEnumerable<StoredBlob> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories))
+        {
+            ct.ThrowIfCancellationRequested();
+            var name = Path.GetFileName(file);
+            // Only files at their content address count (temp files and strays are not blobs).
+            if (name.Length != 64 || !name.All(char.IsAsciiHexDigitLower) || PathOf(name) != file)
+            {
+                continue;
+            }
+
+            var info = new FileInfo(file);
+            if (info.Exists)
+            {
+                yield return new StoredBlob(name, info.Length, info.LastWriteTimeUtc);
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteIfStoredBeforeAsync(string sha256, DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        BlobHash.Validate(sha256);
+        var info = new FileInfo(PathOf(sha256));
+        // Within this process and for puts that finished before this check, the time test is exact; a put racing the
+        // delete itself re-creates the file from its own temp copy, which stays intact.
+        if (!info.Exists || info.LastWriteTimeUtc >= cutoff.UtcDateTime)
+        {
+            return Task.FromResult(false);
+        }
+
+        info.Delete();
+        return Task.FromResult(true);
+    }
+
     /// <summary>Where a blob lives; two fan-out levels keep directories small with millions of blobs.</summary>
     internal string PathOf(string sha256) => Path.Combine(_root, sha256[..2], sha256[2..4], sha256);
 

@@ -24,4 +24,13 @@ public interface IBlobStore
 
     /// <summary>Deletes a blob; false when it was not stored.</summary>
     Task<bool> DeleteAsync(string sha256, CancellationToken ct = default);
+
+    /// <summary>Every stored blob with its length and when it was last stored (a put of bytes already stored refreshes it).</summary>
+    IAsyncEnumerable<StoredBlob> ListAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Deletes a blob only if it was last stored before <paramref name="cutoff"/>, so a concurrent put of the same bytes
+    /// (which refreshes the time) keeps it; false when it was not deleted.
+    /// </summary>
+    Task<bool> DeleteIfStoredBeforeAsync(string sha256, DateTimeOffset cutoff, CancellationToken ct = default);
 }

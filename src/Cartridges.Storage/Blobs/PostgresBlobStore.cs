@@ -115,6 +115,28 @@ public sealed class PostgresBlobStore : IBlobStore, IAsyncDisposable, IDisposabl
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<StoredBlob> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT sha256, length, created FROM cartridges_blobs ORDER BY sha256");
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            yield return new StoredBlob(reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2));
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteIfStoredBeforeAsync(string sha256, DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        BlobHash.Validate(sha256);
+        // One statement: a put that refreshed the time (or re-stored the bytes) since the listing keeps the blob.
+        await using var cmd = _dataSource.CreateCommand("DELETE FROM cartridges_blobs WHERE sha256 = @sha256 AND created < @cutoff");
+        cmd.Parameters.AddWithValue("sha256", sha256);
+        cmd.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
+        return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+    }
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 // How silos and clients plug the storage layer into Orleans: the Postgres profile (cluster) and the Local profile.
 using Cartridges.Storage.Blobs;
+using Cartridges.Storage.Collection;
 using Cartridges.Storage.GrainStorage;
 using Cartridges.Storage.Reminders;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,6 +53,7 @@ public static class CartridgesStorageHostingExtensions
         });
         AliasAsDefaultStorage(builder.Services, StorageNames.Cartridges);
         builder.Services.TryAddSingleton<IBlobStore>(_ => new PostgresBlobStore(connectionString));
+        builder.Services.TryAddSingleton<IBlobReferenceSource>(_ => new PostgresGrainStateReferences(connectionString));
         return builder;
     }
 
@@ -96,6 +98,7 @@ public static class CartridgesStorageHostingExtensions
         builder.AddReminders();
         builder.Services.AddSingleton<IReminderTable>(_ => new FileReminderTable(Path.Combine(dataDir, "reminders.json")));
         builder.Services.TryAddSingleton<IBlobStore>(_ => new FileBlobStore(Path.Combine(dataDir, "blobs")));
+        builder.Services.TryAddSingleton<IBlobReferenceSource>(_ => new GrainStateDirectoryReferences(Path.Combine(dataDir, "grain-state")));
         return builder;
     }
 

@@ -1,6 +1,7 @@
 // The IBlobStore contract, run against each implementation (FileBlobStore, PostgresBlobStore).
 using System.Security.Cryptography;
 using Cartridges.Storage.Blobs;
+using Cartridges.Storage.Collection;
 
 namespace Cartridges.Storage.Tests.Blobs;
 
@@ -27,6 +28,9 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
 
     /// <summary>Changes one stored byte of the blob behind the store's back.</summary>
     protected abstract Task CorruptAsync(string sha256);
+
+    /// <summary>Makes the blob look stored <paramref name="age"/> ago.</summary>
+    protected abstract Task AgeAsync(string sha256, TimeSpan age);
 
     /// <summary>How many copies of the blob's bytes the store holds.</summary>
     protected abstract Task<int> CountCopiesAsync(string sha256);
@@ -98,6 +102,67 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
 
         var missing = await Assert.ThrowsAsync<BlobNotFoundException>(() => Store.VerifyAsync(new string('e', 64)));
         Assert.Equal(new string('e', 64), missing.Sha256);
+    }
+
+    [Fact]
+    public async Task List_GivesEveryBlobWithItsLengthAndTime()
+    {
+        var a = await Store.PutAsync(new MemoryStream(RandomBytes(10)));
+        var b = await Store.PutAsync(new MemoryStream(RandomBytes(70_000)));
+        await AgeAsync(b.Sha256, TimeSpan.FromHours(3));
+
+        var listed = new List<StoredBlob>();
+        await foreach (var blob in Store.ListAsync()) listed.Add(blob);
+
+        Assert.Equal(new[] { a.Sha256, b.Sha256 }.Order(), listed.Select(x => x.Sha256).Order());
+        Assert.Equal(70_000, listed.Single(x => x.Sha256 == b.Sha256).Length);
+        Assert.InRange(DateTimeOffset.UtcNow - listed.Single(x => x.Sha256 == a.Sha256).Stored, TimeSpan.FromMinutes(-1), TimeSpan.FromMinutes(5));
+        Assert.InRange(DateTimeOffset.UtcNow - listed.Single(x => x.Sha256 == b.Sha256).Stored, TimeSpan.FromHours(2.9), TimeSpan.FromHours(3.1));
+    }
+
+    [Fact]
+    public async Task DeleteIfStoredBefore_SparesYoungBlobs_AndAPutAgainMakesAnOldOneYoung()
+    {
+        var bytes = RandomBytes(1000);
+        var blob = await Store.PutAsync(new MemoryStream(bytes));
+        var cutoff = DateTimeOffset.UtcNow - TimeSpan.FromHours(1);
+        Assert.False(await Store.DeleteIfStoredBeforeAsync(blob.Sha256, cutoff));
+
+        await AgeAsync(blob.Sha256, TimeSpan.FromHours(2));
+        await Store.PutAsync(new MemoryStream(bytes)); // someone stores the same bytes again: in use once more
+        Assert.False(await Store.DeleteIfStoredBeforeAsync(blob.Sha256, cutoff));
+
+        await AgeAsync(blob.Sha256, TimeSpan.FromHours(2));
+        Assert.True(await Store.DeleteIfStoredBeforeAsync(blob.Sha256, cutoff));
+        Assert.False(await Store.ExistsAsync(blob.Sha256));
+    }
+
+    [Fact]
+    public async Task Collector_DeletesOnlyOldUnreferencedBlobs()
+    {
+        var kept = await Store.PutAsync(new MemoryStream(RandomBytes(100)));
+        var young = await Store.PutAsync(new MemoryStream(RandomBytes(200)));
+        var garbage = await Store.PutAsync(new MemoryStream(RandomBytes(300)));
+        await AgeAsync(kept.Sha256, TimeSpan.FromDays(3));
+        await AgeAsync(garbage.Sha256, TimeSpan.FromDays(3));
+        var references = new FixedReferences(kept.Sha256);
+
+        var dry = await BlobCollector.CollectAsync(Store, references, TimeSpan.FromHours(1), dryRun: true);
+        Assert.Equal((3, 1, 1, 1, 300L), (dry.Stored, dry.Referenced, dry.Young, dry.Deleted, dry.DeletedBytes));
+        Assert.True(await Store.ExistsAsync(garbage.Sha256));
+
+        var report = await BlobCollector.CollectAsync(Store, references, TimeSpan.FromHours(1));
+        Assert.Equal(1, report.Deleted);
+        Assert.True(await Store.ExistsAsync(kept.Sha256));
+        Assert.True(await Store.ExistsAsync(young.Sha256));
+        Assert.False(await Store.ExistsAsync(garbage.Sha256));
+    }
+
+    /// <summary>A fixed reference set: what the store does with references is the point here, not where they come from.</summary>
+    private sealed class FixedReferences(params string[] hashes) : IBlobReferenceSource
+    {
+        public Task<IReadOnlySet<string>> ReferencedBlobsAsync(CancellationToken ct = default) =>
+            Task.FromResult<IReadOnlySet<string>>(hashes.ToHashSet());
     }
 
     [Fact]

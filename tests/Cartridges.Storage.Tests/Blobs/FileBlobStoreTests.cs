@@ -18,6 +18,12 @@ public sealed class FileBlobStoreTests : BlobStoreContractTests
         await File.WriteAllBytesAsync(path, bytes);
     }
 
+    protected override Task AgeAsync(string sha256, TimeSpan age)
+    {
+        File.SetLastWriteTimeUtc(FileStore.PathOf(sha256), DateTime.UtcNow - age);
+        return Task.CompletedTask;
+    }
+
     protected override Task<int> CountCopiesAsync(string sha256) =>
         Task.FromResult(Directory.GetFiles(FileStore.Root, sha256, SearchOption.AllDirectories).Length);
 

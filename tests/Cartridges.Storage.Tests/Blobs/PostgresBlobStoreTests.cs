@@ -21,6 +21,9 @@ public sealed class PostgresBlobStoreTests : BlobStoreContractTests
             "UPDATE cartridges_blob_chunks SET data = set_byte(data, 0, (get_byte(data, 0) + 1) % 256) WHERE sha256 = @h AND idx = 0",
             ("h", sha256));
 
+    protected override Task AgeAsync(string sha256, TimeSpan age) =>
+        Sql.ExecuteAsync(_cs, "UPDATE cartridges_blobs SET created = now() - make_interval(secs => @s) WHERE sha256 = @h", ("s", age.TotalSeconds), ("h", sha256));
+
     protected override async Task<int> CountCopiesAsync(string sha256) =>
         (int)await Sql.ScalarAsync<long>(_cs, "SELECT count(*) FROM cartridges_blobs WHERE sha256 = @h", ("h", sha256));
 

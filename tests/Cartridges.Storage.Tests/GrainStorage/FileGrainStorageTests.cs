@@ -1,6 +1,7 @@
 // FileGrainStorage on its own: round trips, ETag conflicts, clear tombstones, and grain keys that look like paths.
 using System.Text.Json;
 using Cartridges.Storage.GrainStorage;
+using Cartridges.Storage.Tests.Support;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -166,13 +167,5 @@ public sealed class FileGrainStorageTests : IDisposable
         public int Count { get; set; }
 
         public string? Name { get; set; }
-    }
-
-    /// <summary>Stands in for the silo's JSON serializer, which needs a whole Orleans service provider.</summary>
-    private sealed class SystemTextJsonSerializer : IGrainStorageSerializer
-    {
-        public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input));
-
-        public T Deserialize<T>(BinaryData input) => input.ToObjectFromJson<T>()!;
     }
 }
