@@ -12,7 +12,7 @@ public sealed class CartridgeException : Exception
     public const string Conflict = "conflict";
     /// <summary>The cartridge is not Serving (yet).</summary>
     public const string NotReady = "not_ready";
-    /// <summary>An unexpected server-side error (its type and message are in the text).</summary>
+    /// <summary>An unexpected server-side error (its message is in the text; the server log has the rest).</summary>
     public const string Internal = "internal_error";
     /// <summary>No silo can do the work (no accelerator silo, model unavailable).</summary>
     public const string Unavailable = "unavailable";

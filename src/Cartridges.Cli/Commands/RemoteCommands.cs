@@ -113,6 +113,7 @@ internal static class RemoteCommands
         var model = new Option<string>("--model") { DefaultValueFactory = _ => "default" };
         var tokens = new Option<int>("--tokens") { Description = "Cartridge size p", DefaultValueFactory = _ => 512 };
         var start = new Option<bool>("--start") { Description = "Start training right away" };
+        var wait = new Option<bool>("--wait") { Description = "With --start: follow progress until Serving (exit 1 if it fails or stops)" };
         var conversations = new Option<int?>("--conversations") { Description = "Self-study conversations to synthesize" };
         var perShard = new Option<int?>("--conversations-per-shard");
         var chunkMin = new Option<int?>("--chunk-min");
@@ -124,7 +125,7 @@ internal static class RemoteCommands
         var lr = new Option<double?>("--lr");
         var cmd = WithConnection(new Command("create", "Create a cartridge on the cluster from corpus files")
         {
-            name, corpus, model, tokens, start, conversations, perShard, chunkMin, chunkMax, maxQuestion, maxAnswer, steps, batch, lr,
+            name, corpus, model, tokens, start, wait, conversations, perShard, chunkMin, chunkMax, maxQuestion, maxAnswer, steps, batch, lr,
         });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -142,7 +143,9 @@ internal static class RemoteCommands
                     pr.GetValue(maxQuestion), pr.GetValue(maxAnswer), null, null, null),
                 Training = new TrainingDto(pr.GetValue(steps), pr.GetValue(batch), pr.GetValue(lr), null, null),
             };
+            if (pr.GetValue(wait) && !pr.GetValue(start)) throw new ArgumentException("--wait needs --start.");
             var response = await Check(await http.PostAsJsonAsync("cartridges", request, ApiJson.Options, ct));
+            if (pr.GetValue(wait)) return await WatchAsync(http, request.Name!, ct);
             Print((await response.Content.ReadFromJsonAsync<CartridgeDto>(ApiJson.Options, ct))!);
             return 0;
         }));
@@ -153,16 +156,19 @@ internal static class RemoteCommands
 
     static Command StopCommand() => ActionCommand("stop", "Stop generating or training at the next unit of work, keeping what is done (start goes on from it)");
 
-    // POST /v1/cartridges/{name}/{action}, then print the cartridge as it is now.
+    // POST /v1/cartridges/{name}/{action}, then print the cartridge as it is now (start --wait: follow it until it settles).
     static Command ActionCommand(string action, string description)
     {
         var name = new Argument<string>("name");
+        var wait = new Option<bool>("--wait") { Description = "Follow progress with a live bar until Serving (exit 1 if it fails or stops)" };
         var cmd = WithConnection(new Command(action, description) { name });
+        if (action == "start") cmd.Options.Add(wait);
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
             await using var connection = await ConnectAsync(pr);
             var http = connection.Http;
             await Check(await http.PostAsync($"cartridges/{Uri.EscapeDataString(pr.GetValue(name)!)}/{action}", null, ct));
+            if (action == "start" && pr.GetValue(wait)) return await WatchAsync(http, pr.GetValue(name)!, ct);
             Print(await GetAsync(http, pr.GetValue(name)!));
             return 0;
         }));
@@ -184,24 +190,30 @@ internal static class RemoteCommands
                 Print(await GetAsync(http, cartridge));
                 return 0;
             }
-            CartridgeDto last = await GetAsync(http, cartridge);
-            await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async ctx =>
-                {
-                    var bar = ctx.AddTask(cartridge, maxValue: 100);
-                    while (last.State is not ("serving" or "failed" or "stopped" or "untrained"))
-                    {
-                        bar.Value = last.Progress * 100;
-                        bar.Description = $"{cartridge} {last.State} step {last.Step}/{last.TotalSteps}" + (last.Loss is { } l ? $" loss {l:F4}" : "");
-                        await Task.Delay(1000, ct);
-                        last = await GetAsync(http, cartridge);
-                    }
-                    bar.Value = last.Progress * 100;
-                });
-            Print(last);
-            return last.State is "failed" or "stopped" ? 1 : 0;
+            return await WatchAsync(http, cartridge, ct);
         }));
         return cmd;
+    }
+
+    // A live bar until the cartridge settles (serving, failed, stopped); exit code 1 unless it ends serving.
+    static async Task<int> WatchAsync(HttpClient http, string cartridge, CancellationToken ct)
+    {
+        CartridgeDto last = await GetAsync(http, cartridge);
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var bar = ctx.AddTask(cartridge, maxValue: 100);
+                while (last.State is not ("serving" or "failed" or "stopped" or "untrained"))
+                {
+                    bar.Value = last.Progress * 100;
+                    bar.Description = $"{cartridge} {last.State} step {last.Step}/{last.TotalSteps}" + (last.Loss is { } l ? $" loss {l:F4}" : "");
+                    await Task.Delay(1000, ct);
+                    last = await GetAsync(http, cartridge);
+                }
+                bar.Value = last.Progress * 100;
+            });
+        Print(last);
+        return last.State == "serving" ? 0 : 1;
     }
 
     static Command AskCommand()

@@ -31,6 +31,7 @@ public sealed partial class CartridgeGrain(
     AcceleratorLoadMonitor load,
     CartridgeMetrics metrics,
     CartridgeIntegrity integrity,
+    ServerPaths paths,
     ILocalSiloDetails silo,
     ILogger<CartridgeGrain> log) : Grain, ICartridgeGrain, IRemindable
 {
@@ -430,7 +431,7 @@ public sealed partial class CartridgeGrain(
                 await WriteAsync(r =>
                 {
                     r.State = CartridgeState.Failed;
-                    r.Error = $"{phase} failed: {e.Message}";
+                    r.Error = $"{phase} failed: {paths.Scrub(e.Message)}";
                     r.Retryable = e is not CartridgeException { Code: CartridgeException.InvalidRequest };
                     r.Running = false;
                 });

@@ -36,6 +36,7 @@ public static class CartridgesSiloExtensions
         silo.Services.AddMetrics();
         silo.Services.AddSingleton<CartridgeMetrics>();
         silo.Services.AddSingleton<CartridgeIntegrity>();
+        silo.Services.AddSingleton<ServerPaths>();
         silo.Services.AddHostedService<StorageCollectionService>();
         silo.AddIncomingGrainCallFilter<PortableExceptionFilter>();
         silo.Services.AddSingleton<AcceleratorLoadMonitor>();

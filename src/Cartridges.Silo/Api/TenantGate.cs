@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Cartridges.Silo.Api;
 
 /// <summary>Authenticates the tenant, holds its concurrency slot for the request, and maps errors to OpenAI's shape.</summary>
-internal sealed class TenantGate(ITenantStore tenants, TenantConcurrency concurrency, IOptions<ApiOptions> options, ILogger<TenantGate> log)
+internal sealed class TenantGate(ITenantStore tenants, TenantConcurrency concurrency, IOptions<ApiOptions> options, ILogger<TenantGate> log,
+    IServiceProvider services)
     : IEndpointFilter
 {
     const string TenantItem = "cartridges.tenant";
@@ -34,7 +35,10 @@ internal sealed class TenantGate(ITenantStore tenants, TenantConcurrency concurr
         catch (Exception e) when (!http.Response.HasStarted && Map(e) is { } error)
         {
             if (error.Status >= 500) log.LogWarning(e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
-            return Results.Json(error.Body(), ApiJson.Options, statusCode: error.Status);
+            // Messages name no server directories (the log above keeps the full exception).
+            var body = error.Body();
+            if (services.GetService<Grains.Hosting.ServerPaths>() is { } paths) body = body with { Error = body.Error with { Message = paths.Scrub(body.Error.Message) } };
+            return Results.Json(body, ApiJson.Options, statusCode: error.Status);
         }
     }
 
@@ -66,6 +70,6 @@ internal sealed class TenantGate(ITenantStore tenants, TenantConcurrency concurr
         // The grain call timed out or its silo went away: the cluster, not the request, is at fault.
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException =>
             new ApiError(503, $"The cluster could not complete the request: {e.Message}", "server_error", "unavailable"),
-        _ => new ApiError(500, $"Internal error: {e.GetType().Name}: {e.Message}", "server_error", "internal_error"),
+        _ => new ApiError(500, $"Internal error: {e.Message}", "server_error", "internal_error"),
     };
 }

@@ -31,6 +31,37 @@ public sealed class RemoteCliTests(ApiHost host)
     }
 
     [Fact]
+    public async Task CreateStartWait_FollowsProgressUntilServing_AndStartWaitOnAServingCartridgeReturnsAtOnce()
+    {
+        var data = Directory.CreateTempSubdirectory("cartridges-wait-test-").FullName;
+        try
+        {
+            var corpus = Path.Combine(data, "corpus.txt");
+            await File.WriteAllTextAsync(corpus, string.Join(" ", Enumerable.Repeat("The keeper logs every ship that passes the lighthouse.", 40)));
+            var embedded = new[] { "--embedded", data, "--embedded-model", host.ModelDirectory };
+
+            var (code, _, error) = await CliProcess.RunAsync(["create", "waited", "--corpus", corpus, "--wait", .. embedded]);
+            Assert.Equal(1, code);
+            Assert.Contains("--wait needs --start", error);
+
+            // Budgets small enough for the tiny model to go from generating to serving in seconds.
+            (code, var output, error) = await CliProcess.RunAsync(["create", "waited", "--corpus", corpus, "--tokens", "8", "--conversations", "8",
+                "--conversations-per-shard", "4", "--max-question-tokens", "12", "--max-answer-tokens", "12", "--chunk-min", "32", "--chunk-max", "64",
+                "--steps", "4", "--start", "--wait", .. embedded]);
+            Assert.True(code == 0, error);
+            Assert.Contains("serving", output);
+
+            (code, output, error) = await CliProcess.RunAsync(["start", "waited", "--wait", .. embedded]);
+            Assert.True(code == 0, error);
+            Assert.Contains("serving", output);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StatusListAsk_ShowTheTenantsCartridges_OthersGetNotFound()
     {
         var (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", .. Connection(host.AcmeKey)]);
