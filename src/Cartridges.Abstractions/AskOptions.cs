@@ -27,7 +27,19 @@ public sealed record AskOptions
 
     /// <summary>Optional system message placed before the question.</summary>
     [Id(7)] public string? System { get; init; }
+
+    /// <summary>Earlier turns of the conversation (user and assistant, in order), rendered as turns before the question.</summary>
+    [Id(8)] public IReadOnlyList<ChatTurn> History { get; init; } = [];
+
+    /// <summary>Let a reasoning model (Qwen3) think before answering; off by default, as the cartridge was trained.</summary>
+    [Id(9)] public bool EnableThinking { get; init; }
 }
+
+/// <summary>One earlier turn of a conversation.</summary>
+/// <param name="Role">"user" or "assistant".</param>
+/// <param name="Content">What was said.</param>
+[GenerateSerializer, Immutable]
+public sealed record ChatTurn([property: Id(0)] string Role, [property: Id(1)] string Content);
 
 /// <summary>The answer to one question, with token counts and timings.</summary>
 [GenerateSerializer, Immutable]

@@ -112,16 +112,22 @@ internal static class ProvingGroundCommands
         var probe = new Option<int>("--probe-count") { Description = "Held-out probe conversations per record count", DefaultValueFactory = _ => 48 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var style = FactStyleOption();
+        var factsPerRecord = new Option<int>("--facts-per-record") { Description = "Fact kinds stated per record, 1-9 (0 = all ten; 1 = the binding stage)" };
         var cmd = new Command("records-sequences", "Export the records recipe's training and probe conversations (token ids + reply labels, gzip) for study with other tools")
         {
-            output, counts, probe, seed, style,
+            output, counts, probe, seed, style, factsPerRecord,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
             var facts = ParseStyle(pr.GetValue(style)!);
-            var recipe = (facts.IsKeyed() ? PretrainRecipe.Keyed : PretrainRecipe.Records) with { Seed = pr.GetValue(seed), Facts = facts };
+            var recipe = (facts.IsKeyed() ? PretrainRecipe.Keyed : PretrainRecipe.Records) with
+            {
+                Seed = pr.GetValue(seed),
+                Facts = facts,
+                FactsPerRecord = pr.GetValue(factsPerRecord),
+            };
             TokenizerJsonWriter.Write(dir, VocabularySamples.Pieces(recipe.Seed));
             var tokenizer = HfTokenizer.Load(dir);
             var train = pr.GetValue(counts)!.Select((n, i) => (Records: i + 1, n)).ToDictionary(x => x.Records, x => x.n);

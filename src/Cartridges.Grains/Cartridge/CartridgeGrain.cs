@@ -649,8 +649,14 @@ public sealed partial class CartridgeGrain(
 
         var messages = new List<ChatMessage>();
         if (!string.IsNullOrEmpty(options.System)) messages.Add(new ChatMessage("system", options.System));
+        foreach (var (turn, i) in options.History.Select((t, i) => (t, i)))
+        {
+            if (turn is not { Role: "user" or "assistant" } || turn.Content is null)
+                throw new CartridgeException(CartridgeException.InvalidRequest, $"History turn {i} must be a user or assistant turn with content.");
+            messages.Add(new ChatMessage(turn.Role, turn.Content));
+        }
         messages.Add(new ChatMessage("user", question));
-        var prompt = model.Template.Encode(model.Tokenizer, messages, addGenerationPrompt: true, forCartridge: true);
+        var prompt = model.Template.WithThinking(options.EnableThinking).Encode(model.Tokenizer, messages, addGenerationPrompt: true, forCartridge: true);
         var cartridgeTokens = parts.Sum(p => p.Tokens);
         var context = model.Engine.Model.Config.MaxPositionEmbeddings;
         if (cartridgeTokens + prompt.Count >= context)

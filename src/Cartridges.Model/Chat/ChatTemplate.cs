@@ -79,6 +79,12 @@ public abstract class ChatTemplate
         return ids;
     }
 
+    /// <summary>
+    /// This template with the model's reasoning mode switched on or off (Qwen3's <c>enable_thinking</c>); families
+    /// without one return themselves.
+    /// </summary>
+    public virtual ChatTemplate WithThinking(bool enabled) => this;
+
     /// <summary>Renders validated messages: the template's own text as markup, message text as content.</summary>
     protected abstract void RenderCore(PromptBuilder prompt, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool forCartridge);
 }

@@ -1,5 +1,6 @@
 // The request, response and stream chunk of POST /v1/chat/completions, in OpenAI's shapes (snake_case via ApiJson).
-// Only what the cartridges answer with is modelled; other OpenAI fields of a request are accepted and ignored.
+// Only what the cartridges answer with is modelled; OpenAI fields that would change the answer but are not implemented
+// (tools, response_format, logit_bias, penalties, logprobs) are refused by name, harmless ones (user, metadata …) ignored.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -43,6 +44,13 @@ public sealed record ChatCompletionRequest
 
     /// <summary>Number of choices; only 1 is supported.</summary>
     public int? N { get; init; }
+
+    /// <summary>Template switches, as vLLM takes them: <c>{"enable_thinking": true}</c> lets Qwen3 reason first.</summary>
+    public JsonElement? ChatTemplateKwargs { get; init; }
+
+    /// <summary>Every other field of the request (checked against the ones the server refuses).</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Other { get; init; }
 }
 
 /// <summary>One message: role and content (a string or an array of text parts).</summary>

@@ -34,7 +34,8 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
         foreach (var name in names)
             if (CartridgeKey.Problem(name, "cartridge name") is { } problem) throw ApiError.BadRequest(problem, "model", "invalid_cartridge_name");
 
-        var (system, question) = Conversation(request.Messages);
+        RefuseUnsupported(request);
+        var (system, history, question) = Conversation(request.Messages);
         var maxTokens = request.MaxCompletionTokens ?? request.MaxTokens ?? defaultMaxTokens;
         if (maxTokens < 1) throw ApiError.BadRequest($"max_tokens must be >= 1 (got {maxTokens}).", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         if (request.Temperature is < 0 or > 2) throw ApiError.BadRequest($"temperature must be in [0, 2] (got {request.Temperature}).", "temperature");
@@ -49,16 +50,18 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
             Stop = StopStrings(request.Stop),
             ComposeWith = [.. names.Skip(1).Select(name => CartridgeKey.Of(tenant, name))],
             System = system,
+            History = history,
+            EnableThinking = EnableThinking(request.ChatTemplateKwargs),
         };
         return new ChatQuestion(names, question, options, request.Model ?? ModelPrefix + names[0], request.StreamOptions?.IncludeUsage == true);
     }
 
-    /// <summary>System/developer messages become the system prompt; the last message is the question; earlier turns are quoted before it.</summary>
-    static (string? System, string Question) Conversation(List<ChatMessageDto>? messages)
+    /// <summary>System/developer messages become the system prompt; the last message is the question; earlier turns stay turns.</summary>
+    static (string? System, IReadOnlyList<ChatTurn> History, string Question) Conversation(List<ChatMessageDto>? messages)
     {
         if (messages is not { Count: > 0 }) throw ApiError.BadRequest("'messages' must hold at least one user message.", "messages", "missing_required_parameter");
         var system = new List<string>();
-        var turns = new List<(string Role, string Text)>();
+        var turns = new List<ChatTurn>();
         for (var i = 0; i < messages.Count; i++)
         {
             var role = messages[i]?.Role;
@@ -66,21 +69,52 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
             switch (role)
             {
                 case "system" or "developer": system.Add(text); break;
-                case "user" or "assistant": turns.Add((role, text)); break;
+                case "user" or "assistant": turns.Add(new ChatTurn(role, text)); break;
                 default: throw ApiError.BadRequest($"messages[{i}].role '{role}' is not supported (system, developer, user, assistant).", $"messages[{i}].role");
             }
         }
         if (turns.Count == 0 || turns[^1].Role != "user") throw ApiError.BadRequest("The last message must be the user's question.", "messages");
-        if (string.IsNullOrWhiteSpace(turns[^1].Text)) throw ApiError.BadRequest("The question (last user message) is empty.", "messages");
-        // The cartridge is the document; earlier turns are quoted into the question so follow-ups keep their context.
-        var question = turns[^1].Text;
-        if (turns.Count > 1)
+        if (string.IsNullOrWhiteSpace(turns[^1].Content)) throw ApiError.BadRequest("The question (last user message) is empty.", "messages");
+        return (system.Count == 0 ? null : string.Join("\n\n", system), turns[..^1], turns[^1].Content);
+    }
+
+    // Fields that would change the answer if honoured: refusing them by name beats answering as if they were applied.
+    static readonly string[] Unsupported =
+        ["tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "response_format", "logit_bias", "logprobs", "top_logprobs",
+         "presence_penalty", "frequency_penalty", "repetition_penalty", "top_k", "min_p", "prediction", "audio", "modalities"];
+
+    static void RefuseUnsupported(ChatCompletionRequest request)
+    {
+        foreach (var name in Unsupported)
         {
-            var quoted = new StringBuilder("Conversation so far:\n");
-            foreach (var (role, text) in turns.SkipLast(1)) quoted.Append(role == "user" ? "User: " : "Assistant: ").Append(text).Append('\n');
-            question = quoted.Append("\nQuestion: ").Append(question).ToString();
+            if (request.Other?.TryGetValue(name, out var value) != true || IsNeutral(value)) continue;
+            throw ApiError.BadRequest($"'{name}' is not supported by this server; leave it out of the request.", name, "unsupported_parameter");
         }
-        return (system.Count == 0 ? null : string.Join("\n\n", system), question);
+    }
+
+    // Values that ask for nothing (null, false, 0, an empty list) are what many clients send by default.
+    static bool IsNeutral(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.False or JsonValueKind.Undefined => true,
+        JsonValueKind.Number => value.TryGetDouble(out var d) && d == 0,
+        JsonValueKind.Array => value.GetArrayLength() == 0,
+        JsonValueKind.String => value.GetString() is "none" or "",
+        _ => false,
+    };
+
+    static bool EnableThinking(JsonElement? kwargs)
+    {
+        if (kwargs is not { } k || k.ValueKind == JsonValueKind.Null) return false;
+        if (k.ValueKind != JsonValueKind.Object) throw ApiError.BadRequest("chat_template_kwargs must be an object.", "chat_template_kwargs");
+        foreach (var p in k.EnumerateObject())
+        {
+            if (p.Name != "enable_thinking")
+                throw ApiError.BadRequest($"chat_template_kwargs.{p.Name} is not supported (only enable_thinking).", "chat_template_kwargs", "unsupported_parameter");
+            if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                throw ApiError.BadRequest("chat_template_kwargs.enable_thinking must be true or false.", "chat_template_kwargs");
+            return p.Value.ValueKind == JsonValueKind.True;
+        }
+        return false;
     }
 
     static string Text(JsonElement? content, int index)

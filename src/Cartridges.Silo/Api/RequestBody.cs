@@ -33,7 +33,22 @@ internal static class RequestBody
         {
             throw TooLarge(maxBytes);
         }
+        catch (Exception e) when (IsInvalidUtf8(e))
+        {
+            throw InvalidUtf8();
+        }
     }
+
+    /// <summary>The 400 for a body whose strings are not UTF-8.</summary>
+    public static ApiError InvalidUtf8() => ApiError.BadRequest("The request body is not valid UTF-8.", code: "invalid_encoding");
+
+    /// <summary>
+    /// Whether <paramref name="e"/> reports bytes that are not UTF-8: the reader reports them as a transcoding failure
+    /// (not a JsonException), and only when a string is read, which for JsonElement fields is after deserialization.
+    /// </summary>
+    public static bool IsInvalidUtf8(Exception e) =>
+        e is System.Text.DecoderFallbackException || e.InnerException is System.Text.DecoderFallbackException
+        || (e is InvalidOperationException or ArgumentException && e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase));
 
     // System.Text.Json's messages name .NET types ("System.Nullable`1[System.Int32]", the request class): say what the
     // client got wrong in the API's own terms instead.

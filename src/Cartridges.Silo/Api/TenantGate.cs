@@ -67,6 +67,7 @@ internal sealed class TenantGate(ITenantStore tenants, TenantConcurrency concurr
         ApiError api => api,
         CartridgeException cartridge => ApiError.From(cartridge),
         OperationCanceledException => null,
+        _ when RequestBody.IsInvalidUtf8(e) => RequestBody.InvalidUtf8(),
         // The grain call timed out or its silo went away: the cluster, not the request, is at fault.
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException =>
             new ApiError(503, $"The cluster could not complete the request: {e.Message}", "server_error", "unavailable"),

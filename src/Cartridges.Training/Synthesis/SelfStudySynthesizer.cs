@@ -119,7 +119,9 @@ public sealed class SelfStudySynthesizer
             var answerPrompts = new int[conversations][];
             for (var i = 0; i < conversations; i++)
             {
-                messages[i] = SeedPrompts.WithChainOfThought(_tokenizer.Decode(questions[i].Tokens, skipSpecial: true).Trim(), cots[i]);
+                // A reasoning model's think block is not part of the question it wrote.
+                var question = Qwen3ChatTemplate.WithoutReasoning(_tokenizer.Decode(questions[i].Tokens, skipSpecial: true)).Trim();
+                messages[i] = SeedPrompts.WithChainOfThought(question, cots[i]);
                 answerPrompts[i] = UserTurn(messages[i]);
                 CheckTeacherSeesStudentTokens(system, messages[i], prefixTokens, answerPrompts[i]);
             }

@@ -83,6 +83,75 @@ public sealed class ChatCompletionTests(ApiHost host)
     }
 
     [Fact]
+    public async Task MultiTurn_EarlierTurnsAreRenderedAsTurns_LikeTheGrainWithHistory()
+    {
+        ChatMessage[] conversation = [new SystemChatMessage(System), new UserChatMessage("Who built it?"), new AssistantChatMessage("The harbour board."), new UserChatMessage(Question)];
+        ChatCompletion completion = await Client("cartridge/lighthouse").CompleteChatAsync(conversation,
+            new ChatCompletionOptions { MaxOutputTokenCount = 8, Temperature = 0f });
+        var expected = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, new AskOptions
+        {
+            MaxTokens = 8,
+            System = System,
+            History = [new ChatTurn("user", "Who built it?"), new ChatTurn("assistant", "The harbour board.")],
+        });
+        var withoutHistory = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, new AskOptions { MaxTokens = 8, System = System });
+
+        Assert.Equal(expected.Text, completion.Content[0].Text);
+        Assert.Equal(expected.PromptTokens, completion.Usage.InputTokenCount);
+        // The two earlier turns add their own headers and end-of-turn tokens, not a quoted paragraph.
+        var tokenizer = global::Cartridges.Model.Tokenization.HfTokenizer.Load(host.ModelDirectory);
+        var turns = global::Cartridges.Model.Chat.ChatTemplate.For("llama").Encode(tokenizer,
+            [new("user", "Who built it?"), new("assistant", "The harbour board."), new("user", "x")], addGenerationPrompt: false, forCartridge: true).Count
+            - global::Cartridges.Model.Chat.ChatTemplate.For("llama").Encode(tokenizer, [new("user", "x")], addGenerationPrompt: false, forCartridge: true).Count;
+        Assert.Equal(withoutHistory.PromptTokens + turns, completion.Usage.InputTokenCount);
+    }
+
+    [Theory]
+    [InlineData("\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]", "tools")]
+    [InlineData("\"response_format\": {\"type\": \"json_object\"}", "response_format")]
+    [InlineData("\"logit_bias\": {\"50\": 10}", "logit_bias")]
+    [InlineData("\"presence_penalty\": 0.5", "presence_penalty")]
+    [InlineData("\"logprobs\": true", "logprobs")]
+    [InlineData("\"chat_template_kwargs\": {\"enable_thinking\": \"yes\"}", "chat_template_kwargs")]
+    [InlineData("\"chat_template_kwargs\": {\"tools\": []}", "chat_template_kwargs")]
+    public async Task UnsupportedFields_Get400NamingThem(string field, string param)
+    {
+        using var http = host.Http(host.AcmeKey);
+        var body = $"{{\"model\": \"cartridge/lighthouse\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hi\"}}], {field}}}";
+        using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Equal(param, error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task NeutralValuesOfUnsupportedFields_AndThinkingSwitches_AreAccepted()
+    {
+        using var http = host.Http(host.AcmeKey);
+        foreach (var extra in new[] { "\"presence_penalty\": 0, \"logprobs\": false, \"tools\": [], \"user\": \"u1\"", "\"chat_template_kwargs\": {\"enable_thinking\": true}" })
+        {
+            var body = $"{{\"model\": \"cartridge/lighthouse\", \"max_tokens\": 2, \"messages\": [{{\"role\": \"user\", \"content\": \"Hi\"}}], {extra}}}";
+            using var response = await http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task InvalidUtf8Body_Is400()
+    {
+        using var http = host.Http(host.AcmeKey);
+        var bytes = Encoding.UTF8.GetBytes("{\"model\": \"cartridge/lighthouse\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi X\"}]}");
+        bytes[Array.IndexOf(bytes, (byte)'X')] = 0xFF; // not UTF-8
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync("/v1/chat/completions", content);
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, await response.Content.ReadAsStringAsync());
+        Assert.Contains("UTF-8", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task RawSse_HasRoleFirst_FinishLast_AndDone()
     {
         using var http = host.Http(host.AcmeKey);

@@ -35,7 +35,16 @@ public static class CliProcess
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await p.WaitForExitAsync(cts.Token);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A hung command must not outlive its test (it would hold the CPU for every test after it).
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"cartridges {string.Join(' ', args)} did not exit within 5 minutes; killed. stdout so far: {await stdout}");
+        }
         return (p.ExitCode, await stdout, await stderr);
     }
 }
