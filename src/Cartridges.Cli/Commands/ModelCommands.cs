@@ -9,6 +9,7 @@ using Cartridges.Model.Presets;
 using Cartridges.Model.Tokenization;
 using Cartridges.Model.Transformer;
 using Cartridges.Model.Weights;
+using Cartridges.Training.Cartridges;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -111,19 +112,72 @@ internal static class ModelCommands
         var text = new Option<string?>("--text") { Description = "Text to encode as content (special-token text stays text)" };
         var special = new Option<bool>("--special-tokens") { Description = "With --text: turn special tokens written out (e.g. <|eot_id|>) into their ids" };
         var decode = new Option<string?>("--decode") { Description = "Comma-separated ids to decode" };
-        var cmd = new Command("tokenize", "Encode text to ids (JSON array) or decode ids to text") { model, text, special, decode };
+        var messagesFile = new Option<string?>("--messages") { Description = "A JSON file of OpenAI chat messages: print the rendered prompt's ids (as POST /tokenize does)" };
+        var noPrompt = new Option<bool>("--no-generation-prompt") { Description = "With --messages: leave out the assistant turn's opening" };
+        var thinking = new Option<bool>("--thinking") { Description = "With --messages: Qwen3's enable_thinking=true rendering" };
+        var forCartridge = new Option<bool>("--for-cartridge") { Description = "With --messages: render the part that follows a cartridge (no BOS or dated header)" };
+        var cmd = new Command("tokenize", "Encode text or a chat to ids (JSON array), or decode ids to text")
+        {
+            model, text, special, decode, messagesFile, noPrompt, thinking, forCartridge,
+        };
         cmd.Validators.Add(r =>
         {
-            if ((r.GetValue(text) is null) == (r.GetValue(decode) is null)) r.AddError("Give exactly one of --text or --decode.");
+            var given = new[] { r.GetValue(text), r.GetValue(decode), r.GetValue(messagesFile) }.Count(v => v is not null);
+            if (given != 1) r.AddError("Give exactly one of --text, --messages or --decode.");
         });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            var tok = HfTokenizer.Load(await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct));
-            if (pr.GetValue(text) is { } t) Console.WriteLine(JsonSerializer.Serialize(tok.Encode(t, pr.GetValue(special))));
+            var dir = await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct);
+            var tok = HfTokenizer.Load(dir);
+            if (pr.GetValue(messagesFile) is { } file)
+            {
+                var template = ChatTemplate.For(CartridgeInitializer.TemplateFamily(ModelConfig.Load(dir))).WithThinking(pr.GetValue(thinking));
+                var ids = template.Encode(tok, ReadMessages(file), !pr.GetValue(noPrompt), pr.GetValue(forCartridge));
+                Console.WriteLine(JsonSerializer.Serialize(ids));
+            }
+            else if (pr.GetValue(text) is { } t) Console.WriteLine(JsonSerializer.Serialize(tok.Encode(t, pr.GetValue(special))));
             else Console.WriteLine(tok.Decode(CliRunner.ParseIds(pr.GetValue(decode)!)));
             return 0;
         }));
         return cmd;
+    }
+
+    // OpenAI messages: [{"role": "system"|"developer"|"user"|"assistant", "content": "…" or [{"type": "text", "text": "…"}]}].
+    static List<ChatMessage> ReadMessages(string file)
+    {
+        if (!File.Exists(file)) throw new ArgumentException($"--messages file '{file}' does not exist.");
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllText(file));
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"--messages file '{file}' is not valid JSON: {e.Message}");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Array) throw new ArgumentException("--messages must hold a JSON array of messages.");
+            var messages = new List<ChatMessage>();
+            var i = 0;
+            foreach (var m in doc.RootElement.EnumerateArray())
+            {
+                var role = m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) ? r.GetString() : null;
+                role = role == "developer" ? "system" : role;
+                if (role is not ("system" or "user" or "assistant")) throw new ArgumentException($"messages[{i}].role must be system, developer, user or assistant.");
+                var content = m.TryGetProperty("content", out var c) ? c : default;
+                var text = content.ValueKind switch
+                {
+                    JsonValueKind.String => content.GetString()!,
+                    JsonValueKind.Array => string.Concat(content.EnumerateArray().Select(part => part.TryGetProperty("text", out var t) ? t.GetString() : null)),
+                    JsonValueKind.Null or JsonValueKind.Undefined => "",
+                    _ => throw new ArgumentException($"messages[{i}].content must be a string or an array of text parts."),
+                };
+                messages.Add(new ChatMessage(role, text));
+                i++;
+            }
+            return messages;
+        }
     }
 
     static Command Generate()

@@ -20,6 +20,7 @@ public static class CartridgesApiExtensions
         builder.Services.AddSingleton(TenantStores.Create(builder.Configuration));
         builder.Services.AddSingleton<TenantConcurrency>();
         builder.Services.AddSingleton<TenantGate>();
+        builder.Services.AddSingleton<TokenizerCache>();
         return builder;
     }
 
@@ -35,6 +36,10 @@ public static class CartridgesApiExtensions
         v1.MapPost("/cartridges/{name}/start", CartridgesEndpoints.StartAsync);
         v1.MapPost("/cartridges/{name}/stop", CartridgesEndpoints.StopAsync);
         v1.MapDelete("/cartridges/{name}", CartridgesEndpoints.DeleteAsync);
+        // vLLM serves these at the root, not under /v1; the same tenant keys apply.
+        var root = app.MapGroup("").AddEndpointFilter<TenantGate>();
+        root.MapPost("/tokenize", TokenizeEndpoints.TokenizeAsync);
+        root.MapPost("/detokenize", TokenizeEndpoints.DetokenizeAsync);
         // Unknown /v1 paths (incl. encoded separators in a name) answer in OpenAI's error shape too, not an empty 404.
         v1.MapFallback("{**path}", static IResult (HttpContext http) =>
             throw new ApiError(404, $"Unknown API route: {http.Request.Method} {http.Request.Path}.", code: "unknown_url"));

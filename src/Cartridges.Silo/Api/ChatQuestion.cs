@@ -102,7 +102,8 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
         _ => false,
     };
 
-    static bool EnableThinking(JsonElement? kwargs)
+    /// <summary>chat_template_kwargs.enable_thinking (false when absent); anything else in it is refused by name.</summary>
+    public static bool EnableThinking(JsonElement? kwargs)
     {
         if (kwargs is not { } k || k.ValueKind == JsonValueKind.Null) return false;
         if (k.ValueKind != JsonValueKind.Object) throw ApiError.BadRequest("chat_template_kwargs must be an object.", "chat_template_kwargs");
@@ -117,7 +118,8 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
         return false;
     }
 
-    static string Text(JsonElement? content, int index)
+    /// <summary>A message's text: a string or an array of text parts.</summary>
+    public static string Text(JsonElement? content, int index)
     {
         if (content is not { } c || c.ValueKind == JsonValueKind.Null) return "";
         if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
