@@ -692,21 +692,25 @@ public sealed partial class CartridgeGrain(
         var stopped = false;
         var clock = Stopwatch.StartNew();
         TimeSpan firstToken = default;
+        // Text sent so far. A tail that could still become a stop string is held back until the next token settles it,
+        // so the streamed pieces always add up to the final text, stop strings spanning tokens included.
+        var sent = 0;
         await foreach (var id in handle.StreamAsync(CancellationToken.None))
         {
             if (stopped) continue;
             if (ids.Count == 0) firstToken = clock.Elapsed;
             ids.Add(id);
-            var piece = decoder.Push(id);
             var before = text.Length;
-            text.Append(piece);
+            text.Append(decoder.Push(id));
             if (StopAt(text, options.Stop, before) is { } cut)
             {
-                piece = cut > before ? text.ToString(before, cut - before) : "";
                 text.Length = cut;
                 stopped = true;
                 stop.Cancel();
             }
+            var safe = stopped ? text.Length : text.Length - PartialStopLength(text, options.Stop);
+            var piece = safe > sent ? text.ToString(sent, safe - sent) : "";
+            sent = Math.Max(sent, safe);
             if (piece.Length > 0 || !stopped) yield return new AnswerChunk { Text = piece, TokenId = id };
         }
         GenerationResult result;
@@ -719,6 +723,8 @@ public sealed partial class CartridgeGrain(
             throw new CartridgeException(CartridgeException.InvalidRequest, e.Message);
         }
         if (!stopped) text.Append(decoder.Flush());
+        // What was held back (a tail that never became a stop string) and the decoder's last bytes.
+        if (text.Length > sent) yield return new AnswerChunk { Text = text.ToString(sent, text.Length - sent) };
         yield return new AnswerChunk
         {
             Final = new CartridgeAnswer
@@ -734,6 +740,26 @@ public sealed partial class CartridgeGrain(
                 Silo = silo.SiloAddress.ToParsableString(),
             },
         };
+    }
+
+    // The longest end of the text that is the start of a stop string (and so may still turn into one).
+    static int PartialStopLength(StringBuilder text, IReadOnlyList<string> stops)
+    {
+        var longest = 0;
+        foreach (var stop in stops)
+        {
+            for (var n = Math.Min(stop.Length - 1, text.Length); n > longest; n--)
+            {
+                var matches = true;
+                for (var k = 0; k < n && matches; k++) matches = text[text.Length - n + k] == stop[k];
+                if (matches)
+                {
+                    longest = n;
+                    break;
+                }
+            }
+        }
+        return longest;
     }
 
     // Where the first stop string ends the text, looking only at matches that touch the newly appended part.

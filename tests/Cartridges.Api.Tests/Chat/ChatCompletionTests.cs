@@ -152,6 +152,37 @@ public sealed class ChatCompletionTests(ApiHost host)
     }
 
     [Fact]
+    public async Task StopStringsSpanningTokens_StreamTheSameTextAsTheWholeAnswer()
+    {
+        var grain = host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse");
+        var free = await grain.AskAsync(Question, new AskOptions { MaxTokens = 24, System = System });
+        // Token boundaries of the free answer: a stop string made of the end of one token and the start of the next,
+        // and one that only starts to match (its first part is in the text, the rest never comes).
+        var pieces = free.TokenIds.Select(id => global::Cartridges.Model.Tokenization.HfTokenizer.Load(host.ModelDirectory).Decode([id])).ToList();
+        var boundary = Enumerable.Range(1, pieces.Count - 1).First(i => pieces[i - 1].Length >= 1 && pieces[i].Length >= 1 && i >= 2);
+        var prefixLength = string.Concat(pieces.Take(boundary)).Length;
+        var spanning = free.Text.Substring(prefixLength - 1, 2);
+        var unfinished = free.Text[(prefixLength - 1)..prefixLength] + "\u0001never";
+
+        foreach (var stop in new[] { spanning, unfinished })
+        {
+            var options = new AskOptions { MaxTokens = 24, System = System, Stop = [stop] };
+            var whole = await grain.AskAsync(Question, options);
+            var streamed = new StringBuilder();
+            CartridgeAnswer? final = null;
+            await foreach (var chunk in grain.AskStreamAsync(Question, options))
+            {
+                streamed.Append(chunk.Text);
+                final = chunk.Final ?? final;
+            }
+            Assert.Equal(whole.Text, streamed.ToString());
+            Assert.Equal(whole.Text, final!.Text);
+            Assert.DoesNotContain(stop, streamed.ToString(), StringComparison.Ordinal);
+        }
+        Assert.True(free.Text.IndexOf(spanning, StringComparison.Ordinal) < prefixLength, "the spanning stop string cuts the answer");
+    }
+
+    [Fact]
     public async Task RawSse_HasRoleFirst_FinishLast_AndDone()
     {
         using var http = host.Http(host.AcmeKey);
