@@ -29,6 +29,10 @@ public sealed record ModelConfig
     [JsonPropertyName("bos_token_id")] public JsonElement? BosTokenId { get; init; }
     [JsonPropertyName("eos_token_id")] public JsonElement? EosTokenId { get; init; }
     [JsonPropertyName("torch_dtype")] public string? TorchDtype { get; init; }
+    /// <summary>Qwen's sliding-window switch (the runtime attends to the whole context, so it must be off).</summary>
+    [JsonPropertyName("use_sliding_window"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public bool UseSlidingWindow { get; init; }
+    /// <summary>Share of each head's dimensions that RoPE rotates (the runtime rotates all of them).</summary>
+    [JsonPropertyName("partial_rotary_factor"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? PartialRotaryFactor { get; init; }
 
     /// <summary>Number of key/value heads (GQA); equals the query heads when absent.</summary>
     [JsonIgnore] public int NumKeyValueHeads => NumKeyValueHeadsRaw ?? NumAttentionHeads;
@@ -116,6 +120,12 @@ public sealed record ModelConfig
         if (HiddenAct != "silu") throw new ModelLoadException($"{source}: hidden_act '{HiddenAct}' is not supported (only silu).");
         if (RopeScaling is { } rs && rs.Type is not ("llama3" or "default"))
             throw new ModelLoadException($"{source}: rope_scaling type '{rs.Type}' is not supported (llama3 or default).");
+        // Settings that change the computation and that this runtime does not implement: refused rather than ignored,
+        // because ignoring them loads the weights and answers with different (wrong) logits.
+        if (MlpBias) throw new ModelLoadException($"{source}: mlp_bias = true is not supported (the MLP projections have no bias here).");
+        if (UseSlidingWindow) throw new ModelLoadException($"{source}: use_sliding_window = true is not supported (attention always spans the whole context).");
+        if (PartialRotaryFactor is { } rotary && rotary != 1.0)
+            throw new ModelLoadException($"{source}: partial_rotary_factor {PartialRotaryFactor} is not supported (RoPE rotates every head dimension).");
     }
 
     /// <summary>Serialises to config.json text.</summary>

@@ -55,6 +55,19 @@ public sealed class ModelLoadErrorTests : IDisposable
         Assert.Contains("[512, 256]", e.Message);
     }
 
+    [Theory]
+    [InlineData("\"mlp_bias\": true", "mlp_bias = true is not supported")]
+    [InlineData("\"use_sliding_window\": true", "use_sliding_window = true is not supported")]
+    [InlineData("\"partial_rotary_factor\": 0.5", "partial_rotary_factor 0.5 is not supported")]
+    [InlineData("\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}", "rope_scaling type 'yarn' is not supported")]
+    public void SettingsTheRuntimeDoesNotImplement_AreRefusedByName(string setting, string expected)
+    {
+        // Written last, so it wins over the same key earlier in the file (JSON readers keep the last value).
+        var config = File.ReadAllText(PathOf("config.json")).TrimEnd();
+        File.WriteAllText(PathOf("config.json"), config[..^1].TrimEnd() + ", " + setting + "}");
+        Assert.Contains(expected, LoadFails().Message);
+    }
+
     [Fact]
     public void InconsistentHeads()
     {
