@@ -22,14 +22,4 @@ for s in keyed keyed-name-next; do
 done
 wait
 cat /tmp/runs/*.jsonl > "$OUT/all.jsonl"
-python3 - <<'PY'
-import json, glob, shutil, os
-best = []
-for f in glob.glob('/tmp/runs/*.jsonl'):
-    probes = [json.loads(l) for l in open(f) if '"probe"' in l]
-    if not probes: continue
-    last = probes[-1]; name = os.path.basename(f)[:-6]
-    best.append((last['level'] + last['probe'].get(f"w{max(int(k[1:]) for k in last['probe'] if k.startswith('w'))}", 0), name))
-    print(name, last['step'], last['level'], last['probe'])
-for s, n in sorted(best, reverse=True)[:4]: shutil.copy(f'/tmp/runs/{n}.safetensors', os.environ['OUT'])
-PY
+python3 tools/gpu-research/summarize_runs.py

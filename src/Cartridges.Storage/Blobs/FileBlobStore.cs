@@ -99,15 +99,7 @@ public sealed class FileBlobStore : IBlobStore
     {
         BlobHash.Validate(sha256);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        FileStream source;
-        try
-        {
-            source = new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new BlobNotFoundException(sha256);
-        }
+        var source = OpenStored(sha256);
 
         var temp = AtomicFile.TempPathFor(path);
         try
@@ -115,11 +107,7 @@ public sealed class FileBlobStore : IBlobStore
             await using (source)
             await using (var file = AtomicFile.CreateTemp(temp))
             {
-                var blob = await CopyHashingAsync(source, file, ct).ConfigureAwait(false);
-                if (blob.Sha256 != sha256)
-                {
-                    throw new BlobCorruptException(sha256, $"its {blob.Length} stored bytes hash to {blob.Sha256}");
-                }
+                CheckHash(sha256, await CopyHashingAsync(source, file, ct).ConfigureAwait(false));
 
                 await AtomicFile.CommitAsync(file, ct).ConfigureAwait(false);
             }
@@ -136,23 +124,11 @@ public sealed class FileBlobStore : IBlobStore
     public async Task VerifyAsync(string sha256, CancellationToken ct = default)
     {
         BlobHash.Validate(sha256);
-        FileStream source;
-        try
-        {
-            source = new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new BlobNotFoundException(sha256);
-        }
+        var source = OpenStored(sha256);
 
         await using (source)
         {
-            var blob = await CopyHashingAsync(source, Stream.Null, ct).ConfigureAwait(false);
-            if (blob.Sha256 != sha256)
-            {
-                throw new BlobCorruptException(sha256, $"its {blob.Length} stored bytes hash to {blob.Sha256}");
-            }
+            CheckHash(sha256, await CopyHashingAsync(source, Stream.Null, ct).ConfigureAwait(false));
         }
     }
 
@@ -168,6 +144,27 @@ public sealed class FileBlobStore : IBlobStore
 
         File.Delete(path);
         return Task.FromResult(true);
+    }
+
+    /// <summary>Opens a stored blob for reading; a missing one is <see cref="BlobNotFoundException"/>.</summary>
+    private FileStream OpenStored(string sha256)
+    {
+        try
+        {
+            return new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new BlobNotFoundException(sha256);
+        }
+    }
+
+    private static void CheckHash(string sha256, BlobRef read)
+    {
+        if (read.Sha256 != sha256)
+        {
+            throw new BlobCorruptException(sha256, $"its {read.Length} stored bytes hash to {read.Sha256}");
+        }
     }
 
     private async Task<bool> IsIntactAsync(string sha256, CancellationToken ct)
