@@ -7,14 +7,14 @@ public sealed record AskOptions
     /// <summary>Most tokens to generate.</summary>
     [Id(0)] public int MaxTokens { get; init; } = 256;
 
-    /// <summary>Sampling temperature (0 = greedy).</summary>
-    [Id(1)] public float Temperature { get; init; }
+    /// <summary>Sampling temperature (0 = greedy, the default); null = the model's generation_config.json value, else 1.</summary>
+    [Id(1)] public float? Temperature { get; init; } = 0f;
 
-    /// <summary>Nucleus sampling mass.</summary>
-    [Id(2)] public float TopP { get; init; } = 1f;
+    /// <summary>Nucleus sampling mass; null = the model's default, else 1.</summary>
+    [Id(2)] public float? TopP { get; init; } = 1f;
 
-    /// <summary>Sampling seed (same seed, same answer).</summary>
-    [Id(3)] public ulong Seed { get; init; }
+    /// <summary>Sampling seed (same seed, same answer); null = a fresh random seed per question.</summary>
+    [Id(3)] public ulong? Seed { get; init; } = 0;
 
     /// <summary>Strings that end the answer (not included).</summary>
     [Id(4)] public IReadOnlyList<string> Stop { get; init; } = [];
@@ -33,6 +33,9 @@ public sealed record AskOptions
 
     /// <summary>Let a reasoning model (Qwen3) think before answering; off by default, as the cartridge was trained.</summary>
     [Id(9)] public bool EnableThinking { get; init; }
+
+    /// <summary>Keep only the k most likely tokens (0 = off, the default); null = the model's default, else off.</summary>
+    [Id(10)] public int? TopK { get; init; } = 0;
 }
 
 /// <summary>One earlier turn of a conversation.</summary>

@@ -663,6 +663,7 @@ public sealed partial class CartridgeGrain(
             throw new CartridgeException(CartridgeException.InvalidRequest,
                 $"The question is too long: {prompt.Count} tokens after {cartridgeTokens} cartridge tokens exceed the model's context of {context}.");
 
+        var (temperature, topP, topK) = model.SamplingDefaults.Resolve(options.Temperature, options.TopP, options.TopK);
         GenerationHandle handle;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -673,9 +674,11 @@ public sealed partial class CartridgeGrain(
                 PrefixIds = parts.Select(p => SiloEngineHost.PrefixId(p.Blob)).ToArray(),
                 Sampling = new SamplingParams
                 {
-                    Temperature = options.Temperature,
-                    TopP = options.TopP,
-                    Seed = options.Seed,
+                    Temperature = temperature,
+                    TopP = topP,
+                    TopK = topK,
+                    // Without a seed every question draws its own, so unseeded sampling is never repeated by accident.
+                    Seed = options.Seed ?? (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue),
                     MaxTokens = options.MaxTokens,
                     StopTokens = model.StopTokens,
                 },

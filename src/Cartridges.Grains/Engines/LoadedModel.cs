@@ -1,4 +1,5 @@
 using Cartridges.Model.Chat;
+using Cartridges.Model.Config;
 using Cartridges.Model.Engine;
 using Cartridges.Model.Tokenization;
 using Cartridges.Training.Cartridges;
@@ -22,6 +23,9 @@ public sealed class LoadedModel(string name, string directory, GenerationEngine 
 
     /// <summary>The chat template of the model's family.</summary>
     public ChatTemplate Template { get; } = ChatTemplate.For(CartridgeInitializer.TemplateFamily(engine.Model.Config));
+
+    /// <summary>Sampling settings the model's generation_config.json states for requests that leave them out.</summary>
+    public GenerationDefaults SamplingDefaults { get; } = GenerationDefaults.Load(directory);
 
     /// <summary>Stop token ids of the template.</summary>
     public IReadOnlyCollection<int> StopTokens => Template.StopTokenIds(Tokenizer).ToHashSet();

@@ -24,16 +24,19 @@ public sealed record ChatCompletionRequest
     /// <summary>Most tokens to generate.</summary>
     public int? MaxCompletionTokens { get; init; }
 
-    /// <summary>Sampling temperature; absent means greedy (reproducible answers from a cartridge).</summary>
+    /// <summary>Sampling temperature (0 = greedy); absent = the model's generation_config.json value, else 1.</summary>
     public float? Temperature { get; init; }
 
-    /// <summary>Nucleus sampling mass.</summary>
+    /// <summary>Nucleus sampling mass; absent = the model's default, else 1.</summary>
     public float? TopP { get; init; }
+
+    /// <summary>vLLM's extension: keep the k most likely tokens (-1 or 0 = off); absent = the model's default.</summary>
+    public int? TopK { get; init; }
 
     /// <summary>A stop string or an array of up to four.</summary>
     public JsonElement? Stop { get; init; }
 
-    /// <summary>Sampling seed.</summary>
+    /// <summary>Sampling seed; absent = a fresh seed per request.</summary>
     public long? Seed { get; init; }
 
     /// <summary>Answer as server-sent events.</summary>

@@ -40,13 +40,17 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
         if (maxTokens < 1) throw ApiError.BadRequest($"max_tokens must be >= 1 (got {maxTokens}).", request.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         if (request.Temperature is < 0 or > 2) throw ApiError.BadRequest($"temperature must be in [0, 2] (got {request.Temperature}).", "temperature");
         if (request.TopP is <= 0 or > 1) throw ApiError.BadRequest($"top_p must be in (0, 1] (got {request.TopP}).", "top_p");
+        if (request.TopK is < -1) throw ApiError.BadRequest($"top_k must be -1 (off), 0 (off) or a positive count (got {request.TopK}).", "top_k");
         if (request.N is { } n && n != 1) throw ApiError.BadRequest($"Only n = 1 is supported (got {n}).", "n");
         var options = new AskOptions
         {
             MaxTokens = maxTokens,
-            Temperature = request.Temperature ?? 0f,
-            TopP = request.TopP ?? 1f,
-            Seed = unchecked((ulong)(request.Seed ?? 0)),
+            // Left out = the model's generation_config.json value, else OpenAI's default (temperature 1, top_p 1);
+            // no seed = a fresh one per request.
+            Temperature = request.Temperature,
+            TopP = request.TopP,
+            TopK = request.TopK is -1 ? 0 : request.TopK,
+            Seed = request.Seed is { } seed ? unchecked((ulong)seed) : null,
             Stop = StopStrings(request.Stop),
             ComposeWith = [.. names.Skip(1).Select(name => CartridgeKey.Of(tenant, name))],
             System = system,
@@ -81,7 +85,7 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
     // Fields that would change the answer if honoured: refusing them by name beats answering as if they were applied.
     static readonly string[] Unsupported =
         ["tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "response_format", "logit_bias", "logprobs", "top_logprobs",
-         "presence_penalty", "frequency_penalty", "repetition_penalty", "top_k", "min_p", "prediction", "audio", "modalities"];
+         "presence_penalty", "frequency_penalty", "repetition_penalty", "min_p", "prediction", "audio", "modalities"];
 
     static void RefuseUnsupported(ChatCompletionRequest request)
     {

@@ -1,5 +1,5 @@
 // Initialisation (method §2): by default the KV of the first p tokens of the corpus, computed by one forward
-// pass of the frozen model over the system turn that contains the corpus, truncated to p-1 tokens plus the
+// pass of the frozen model over the system turn that contains the corpus, truncated so it still ends with the
 // end-of-turn token. Alternatives: any text (same rendering), or random N(0,1) vectors behind a real sink.
 using Cartridges.Model.Chat;
 using Cartridges.Model.Config;
@@ -15,7 +15,11 @@ public static class CartridgeInitializer
     /// <summary>The chat template family name of a model.</summary>
     public static string TemplateFamily(ModelConfig config) => config.Family == ModelFamily.Qwen3 ? "qwen3" : "llama";
 
-    /// <summary>The p token ids of a text-based initialisation: system turn with the text, cut to p-1, then end-of-turn.</summary>
+    /// <summary>
+    /// The p token ids of a text-based initialisation: the system turn with the text, cut so that it still ends the way
+    /// a whole turn ends — end-of-turn plus whatever the template writes between turns (Qwen3's newline) — so a question
+    /// rendered for the cartridge continues it exactly as it would continue the whole system turn in context.
+    /// </summary>
     public static int[] InitTokens(HfTokenizer tokenizer, ModelConfig config, string text, int p)
     {
         if (p < 2) throw new ArgumentException($"A cartridge needs at least 2 tokens (got {p}).");
@@ -27,7 +31,17 @@ public static class CartridgeInitializer
         if (ids.Count < p)
             throw new ArgumentException($"The corpus gives {ids.Count} tokens in its system turn; a cartridge of {p} tokens needs at least {p}.");
         var endOfTurn = template.StopTokenIds(tokenizer)[0];
-        return [.. ids.Take(p - 1), endOfTurn];
+        var ending = ids.Skip(LastIndexOf(ids, endOfTurn)).ToArray();
+        if (p < ending.Length + 1)
+            throw new ArgumentException($"A cartridge of this model needs at least {ending.Length + 1} tokens (got {p}).");
+        return [.. ids.Take(p - ending.Length), .. ending];
+    }
+
+    static int LastIndexOf(IReadOnlyList<int> ids, int id)
+    {
+        for (var i = ids.Count - 1; i >= 0; i--)
+            if (ids[i] == id) return i;
+        throw new InvalidOperationException("The rendered system turn has no end-of-turn token.");
     }
 
     /// <summary>Cartridge = keys/values of the given tokens at positions 0..p-1 (first token frozen).</summary>

@@ -47,7 +47,8 @@ public sealed class ChatCompletionTests(ApiHost host)
     {
         var greedy = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, new AskOptions { MaxTokens = 12, System = System });
         var stop = greedy.Text.Length > 6 ? greedy.Text.Substring(3, 3) : "\n\n";
-        var ask = new AskOptions { MaxTokens = 12, System = System, Temperature = 0.9f, TopP = 0.8f, Seed = 42, Stop = [stop] };
+        // top_k is left out of the request, so the model's generation_config.json value (5) applies.
+        var ask = new AskOptions { MaxTokens = 12, System = System, Temperature = 0.9f, TopP = 0.8f, TopK = 5, Seed = 42, Stop = [stop] };
         var expected = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse").AskAsync(Question, ask);
 #pragma warning disable OPENAI001 // Seed is marked experimental in the client
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 12, Temperature = 0.9f, TopP = 0.8f, Seed = 42, StopSequences = { stop } };
@@ -180,6 +181,64 @@ public sealed class ChatCompletionTests(ApiHost host)
             Assert.DoesNotContain(stop, streamed.ToString(), StringComparison.Ordinal);
         }
         Assert.True(free.Text.IndexOf(spanning, StringComparison.Ordinal) < prefixLength, "the spanning stop string cuts the answer");
+    }
+
+    [Fact]
+    public async Task LeftOutSampling_UsesTheModelsGenerationConfig_AndNoSeedIsNotRepeated()
+    {
+        var grain = host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse");
+        using var http = host.Http(host.AcmeKey);
+        async Task<string> Post(object body)
+        {
+            using var response = await http.PostAsJsonAsync("/v1/chat/completions", body);
+            var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, json.ToString());
+            return json.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        }
+        object Body(long? seed) => seed is { } s
+            ? new { model = "cartridge/lighthouse", messages = new[] { new { role = "user", content = Question } }, max_tokens = 12, seed = s }
+            : new { model = "cartridge/lighthouse", messages = new[] { new { role = "user", content = Question } }, max_tokens = 12 };
+
+        // No temperature, top_p or top_k: generation_config.json's temperature 0.7 and top-k 5 (not greedy, not OpenAI's 1).
+        var seeded = await Post(Body(7));
+        var configured = await grain.AskAsync(Question, new AskOptions { MaxTokens = 12, Temperature = 0.7f, TopK = 5, Seed = 7 });
+        var openAiDefault = await grain.AskAsync(Question, new AskOptions { MaxTokens = 12, Temperature = 1f, Seed = 7 });
+        var greedy = await grain.AskAsync(Question, new AskOptions { MaxTokens = 12 });
+        Assert.Equal(configured.Text, seeded);
+        Assert.NotEqual(openAiDefault.Text, seeded);
+        Assert.NotEqual(greedy.Text, seeded);
+        Assert.Equal(seeded, await Post(Body(7))); // the same seed repeats the answer
+        // Without a seed each request draws its own: five answers of 12 tokens, each from top-5 sampling of a random
+        // model, coincide with probability far below 1e-20.
+        var unseeded = new List<string>();
+        for (var i = 0; i < 5; i++) unseeded.Add(await Post(Body(null)));
+        Assert.True(unseeded.Distinct().Count() > 1, string.Join(" | ", unseeded));
+    }
+
+    [Fact]
+    public async Task TopK_IsHonoured_AndMinusOneMeansOff()
+    {
+        var grain = host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse");
+        using var http = host.Http(host.AcmeKey);
+        async Task<string> Post(int topK)
+        {
+            using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
+            {
+                model = "cartridge/lighthouse",
+                messages = new[] { new { role = "user", content = Question } },
+                max_tokens = 10,
+                temperature = 1.0,
+                seed = 3,
+                top_k = topK,
+            });
+            var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, json.ToString());
+            return json.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        }
+        var greedy = await grain.AskAsync(Question, new AskOptions { MaxTokens = 10 });
+        Assert.Equal(greedy.Text, await Post(1)); // top-1 sampling is the arg-max
+        var off = await grain.AskAsync(Question, new AskOptions { MaxTokens = 10, Temperature = 1f, Seed = 3, TopK = 0 });
+        Assert.Equal(off.Text, await Post(-1));
     }
 
     [Fact]

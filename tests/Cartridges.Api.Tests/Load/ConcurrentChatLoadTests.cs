@@ -56,7 +56,7 @@ public sealed class ConcurrentChatLoadTests(ApiHost host, ITestOutputHelper outp
             {
                 var question = Questions[r / Cartridges % 2];
                 ChatCompletion c = await clients[r % Cartridges].CompleteChatAsync([new UserChatMessage(question)],
-                    new ChatCompletionOptions { MaxOutputTokenCount = MaxTokens });
+                    new ChatCompletionOptions { MaxOutputTokenCount = MaxTokens, Temperature = 0f });
                 return (Request: r, Source: sources[r % Cartridges % 2], Question: question, Text: c.Content[0].Text, Tokens: c.Usage.OutputTokenCount);
             }));
         // Warm-up: one request per cartridge and question loads all 20 cartridges into the engine and brings the JIT,

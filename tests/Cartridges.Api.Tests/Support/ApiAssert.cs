@@ -35,9 +35,9 @@ public static class ApiAssert
         return [.. list.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("name").GetString()!)];
     }
 
-    /// <summary>A chat completion request body.</summary>
+    /// <summary>A greedy chat completion request body (temperature 0, so answers compare with the grain's).</summary>
     public static object Chat(string model, string question, int maxTokens = 8, object? cartridges = null, bool stream = false) =>
         cartridges is null
-            ? new { model, messages = new[] { new { role = "user", content = question } }, max_tokens = maxTokens, stream }
-            : new { model, messages = new[] { new { role = "user", content = question } }, max_tokens = maxTokens, stream, cartridges };
+            ? new { model, messages = new[] { new { role = "user", content = question } }, max_tokens = maxTokens, stream, temperature = 0 }
+            : new { model, messages = new[] { new { role = "user", content = question } }, max_tokens = maxTokens, stream, temperature = 0, cartridges };
 }

@@ -25,6 +25,9 @@ namespace Cartridges.Api.Tests.Support;
 /// <summary>The shared silo host, its tenants' keys and the two trained cartridges.</summary>
 public sealed class ApiHost : IAsyncLifetime
 {
+    /// <summary>The tiny model's generation_config.json: temperature 0.7 and top-k 5 when a request states neither.</summary>
+    public const string GenerationConfigJson = """{"do_sample": true, "temperature": 0.7, "top_k": 5}""";
+
     /// <summary>The tiny random model the host serves as "tiny".</summary>
     public string ModelDirectory => Path.Combine(_root, "tiny");
 
@@ -111,6 +114,8 @@ public sealed class ApiHost : IAsyncLifetime
     {
         var modelDir = ModelDirectory;
         RandomModelWriter.Create(modelDir, ModelFamily.Llama, "tiny", 31, torch.ScalarType.Float32);
+        // Sampling defaults as a Hugging Face model states them: requests that leave them out sample with these.
+        await File.WriteAllTextAsync(Path.Combine(modelDir, "generation_config.json"), GenerationConfigJson);
         AcmeKey = await TenantAdmin.AddAsync(DataDirectory, "acme");
         GlobexKey = await TenantAdmin.AddAsync(DataDirectory, "globex");
         TightKey = await TenantAdmin.AddAsync(DataDirectory, "tight", new TenantLimits { MaxCartridges = 1, MaxCorpusBytes = 4000, MaxConcurrentRequests = 1 });

@@ -1,3 +1,4 @@
+using Cartridges.Model.Chat;
 using Cartridges.Model.Config;
 using Cartridges.Model.Scoring;
 using Cartridges.Model.Transformer;
@@ -31,6 +32,30 @@ public sealed class CartridgeTests
         var viaCartridge = SequenceScorer.Logits(model, [question], [new PrefixSegment(cartridge.AsPrefix(), 0)])[0];
         var inContext = SequenceScorer.Logits(model, [[.. ids, .. question]])[0].narrow(0, 24, 4);
         Assert.True((viaCartridge - inContext).abs().max().item<float>() <= 1e-4);
+    }
+
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Qwen3)]
+    public void FirstTokensInit_EndsLikeAWholeSystemTurn_SoAQuestionContinuesItAsInContext(ModelFamily family)
+    {
+        using var model = TinyModels.Load(family);
+        var tok = TinyModels.Tokenizer(family);
+        var template = ChatTemplate.For(CartridgeInitializer.TemplateFamily(model.Config));
+        ChatMessage[] system = [new("system", Text)];
+        var whole = template.Encode(tok, system, addGenerationPrompt: false);
+        // A cartridge as long as the whole system turn is exactly that turn …
+        Assert.Equal(whole, CartridgeInitializer.InitTokens(tok, model.Config, Text, whole.Count));
+        // … and a question rendered for the cartridge continues it as the full prompt would (Qwen3's newline after
+        // <|im_end|> included).
+        ChatMessage[] question = [new("user", "Who kept the log?")];
+        var full = template.Encode(tok, [.. system, .. question], addGenerationPrompt: true);
+        Assert.Equal(full, [.. whole, .. template.Encode(tok, question, addGenerationPrompt: true, forCartridge: true)]);
+        // A shorter cartridge keeps the same ending after the cut.
+        var cut = CartridgeInitializer.InitTokens(tok, model.Config, Text, 20);
+        var ending = family == ModelFamily.Qwen3 ? whole.TakeLast(2) : whole.TakeLast(1);
+        Assert.Equal(ending, cut.TakeLast(ending.Count()));
+        Assert.Equal(whole.Take(20 - ending.Count()), cut.Take(20 - ending.Count()));
     }
 
     [Fact]
