@@ -36,7 +36,25 @@ public sealed record AskOptions
 
     /// <summary>Keep only the k most likely tokens (0 = off, the default); null = the model's default, else off.</summary>
     [Id(10)] public int? TopK { get; init; } = 0;
+
+    /// <summary>Return each answer token's log-probability and this many likeliest alternatives (0–20); null = none.</summary>
+    [Id(11)] public int? LogProbs { get; init; }
 }
+
+/// <summary>A token's log-probability under the model's raw next-token distribution, with its text and UTF-8 bytes.</summary>
+/// <param name="TokenId">The token id.</param>
+/// <param name="Token">Its text (a token that splits a character shows U+FFFD; <paramref name="Bytes"/> are exact).</param>
+/// <param name="LogProb">Natural log of its probability.</param>
+/// <param name="Bytes">Its UTF-8 bytes.</param>
+[GenerateSerializer, Immutable]
+public sealed record TokenProbability(
+    [property: Id(0)] int TokenId, [property: Id(1)] string Token, [property: Id(2)] float LogProb, [property: Id(3)] byte[] Bytes);
+
+/// <summary>One generated token's log-probability and the likeliest tokens at its position.</summary>
+/// <param name="Chosen">The generated token.</param>
+/// <param name="Top">The likeliest tokens at that position, most likely first.</param>
+[GenerateSerializer, Immutable]
+public sealed record TokenLogProb([property: Id(0)] TokenProbability Chosen, [property: Id(1)] IReadOnlyList<TokenProbability> Top);
 
 /// <summary>One earlier turn of a conversation.</summary>
 /// <param name="Role">"user" or "assistant".</param>
@@ -74,6 +92,9 @@ public sealed record CartridgeAnswer
 
     /// <summary>The silo that decoded the answer.</summary>
     [Id(8)] public string? Silo { get; init; }
+
+    /// <summary>Log-probabilities of every generated token (one per <see cref="TokenIds"/> entry), when asked for.</summary>
+    [Id(9)] public IReadOnlyList<TokenLogProb>? LogProbs { get; init; }
 }
 
 /// <summary>One streamed piece of an answer: new text and the token it came from; the last piece carries the totals.</summary>
@@ -88,4 +109,7 @@ public sealed record AnswerChunk
 
     /// <summary>The whole answer, set only on the final chunk.</summary>
     [Id(2)] public CartridgeAnswer? Final { get; init; }
+
+    /// <summary>The log-probabilities of <see cref="TokenId"/>, when the question asked for them.</summary>
+    [Id(3)] public TokenLogProb? LogProb { get; init; }
 }

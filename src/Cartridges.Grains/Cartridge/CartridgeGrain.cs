@@ -12,6 +12,7 @@ using Cartridges.Grains.Hosting;
 using Cartridges.Grains.Placement;
 using Cartridges.Model.Chat;
 using Cartridges.Model.Engine;
+using Cartridges.Model.Tokenization;
 using Cartridges.Storage;
 using Cartridges.Storage.Blobs;
 using Cartridges.Training.Cartridges;
@@ -677,6 +678,7 @@ public sealed partial class CartridgeGrain(
                     Temperature = temperature,
                     TopP = topP,
                     TopK = topK,
+                    LogProbs = options.LogProbs,
                     // Without a seed every question draws its own, so unseeded sampling is never repeated by accident.
                     Seed = options.Seed ?? (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue),
                     MaxTokens = options.MaxTokens,
@@ -692,6 +694,7 @@ public sealed partial class CartridgeGrain(
         var decoder = model.Tokenizer.CreateStreamingDecoder(skipSpecial: true);
         var text = new StringBuilder();
         var ids = new List<int>();
+        var logProbs = new List<TokenLogProb>();
         var stopped = false;
         var clock = Stopwatch.StartNew();
         TimeSpan firstToken = default;
@@ -714,7 +717,9 @@ public sealed partial class CartridgeGrain(
             var safe = stopped ? text.Length : text.Length - PartialStopLength(text, options.Stop);
             var piece = safe > sent ? text.ToString(sent, safe - sent) : "";
             sent = Math.Max(sent, safe);
-            if (piece.Length > 0 || !stopped) yield return new AnswerChunk { Text = piece, TokenId = id };
+            var logProb = handle.LogProbsAt(ids.Count - 1) is { } lp ? Describe(model.Tokenizer, lp) : null;
+            if (logProb is not null) logProbs.Add(logProb);
+            if (piece.Length > 0 || !stopped || logProb is not null) yield return new AnswerChunk { Text = piece, TokenId = id, LogProb = logProb };
         }
         GenerationResult result;
         try
@@ -741,8 +746,19 @@ public sealed partial class CartridgeGrain(
                 TimeToFirstToken = firstToken,
                 Total = clock.Elapsed,
                 Silo = silo.SiloAddress.ToParsableString(),
+                LogProbs = options.LogProbs is null ? null : logProbs,
             },
         };
+    }
+
+    static TokenLogProb Describe(HfTokenizer tokenizer, TokenLogProbs lp)
+    {
+        TokenProbability Token(int id, float logProb)
+        {
+            var bytes = tokenizer.GetTokenBytes(id);
+            return new TokenProbability(id, Encoding.UTF8.GetString(bytes), logProb, bytes);
+        }
+        return new TokenLogProb(Token(lp.Token, lp.LogProb), [.. lp.Top.Select(t => Token(t.Token, t.LogProb))]);
     }
 
     // The longest end of the text that is the start of a stop string (and so may still turn into one).

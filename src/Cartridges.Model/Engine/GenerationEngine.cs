@@ -137,8 +137,8 @@ public sealed class GenerationEngine : IDisposable
             try
             {
                 var rows = _runner.Decode(running.Select(r => r.Slot).ToArray(), running.Select(r => r.Generated[^1]).ToArray(),
-                    running.Select(r => r.Segments).ToArray(), running.Select(r => !r.Sampler.IsGreedy).ToArray());
-                for (var i = 0; i < running.Length; i++) Emit(running[i], Choose(running[i], rows, i));
+                    running.Select(r => r.Segments).ToArray(), running.Select(r => r.Sampler.NeedsRow).ToArray());
+                for (var i = 0; i < running.Length; i++) Emit(running[i], rows, i);
                 produced += running.Length;
                 _lastBatch = running.Length;
                 _maxBatch = Math.Max(_maxBatch, running.Length);
@@ -200,8 +200,8 @@ public sealed class GenerationEngine : IDisposable
         _scheduler.Start(s);
         try
         {
-            var rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Segments, !s.Sampler.IsGreedy);
-            Emit(s, Choose(s, rows, 0));
+            var rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Segments, s.Sampler.NeedsRow);
+            Emit(s, rows, 0);
         }
         catch (Exception e)
         {
@@ -219,10 +219,13 @@ public sealed class GenerationEngine : IDisposable
 
     static int Choose(Sequence s, RowLogits rows, int i) => s.Sampler.IsGreedy ? (int)rows.ArgMax[i] : s.Sampler.Next(rows.Rows[i]!);
 
-    static void Emit(Sequence s, int token)
+    static void Emit(Sequence s, RowLogits rows, int i)
     {
+        var token = Choose(s, rows, i);
         s.FirstToken ??= s.Clock.Elapsed;
         s.Generated.Add(token);
+        // Recorded before the token is written, so a reader of token k always finds its log-probabilities.
+        if (s.Request.Sampling.LogProbs is { } top) s.Handle.AddLogProbs(TokenLogProbs.From(rows.Rows[i]!, token, top));
         s.Handle.Channel.Writer.TryWrite(token);
     }
 

@@ -16,6 +16,19 @@ public sealed class GenerationHandle
     /// <summary>Completes when the sequence finishes (or faults with the engine's error).</summary>
     public Task<GenerationResult> Completion => Source.Task;
 
+    readonly List<TokenLogProbs> _logProbs = [];
+
+    internal void AddLogProbs(TokenLogProbs entry)
+    {
+        lock (_logProbs) _logProbs.Add(entry);
+    }
+
+    /// <summary>Log-probabilities of the <paramref name="index"/>-th generated token (null unless the request asked for them).</summary>
+    public TokenLogProbs? LogProbsAt(int index)
+    {
+        lock (_logProbs) return index < _logProbs.Count ? _logProbs[index] : null;
+    }
+
     /// <summary>Streams tokens until the sequence ends.</summary>
     public IAsyncEnumerable<int> StreamAsync(CancellationToken ct = default) => Channel.Reader.ReadAllAsync(ct);
 }

@@ -18,6 +18,9 @@ public sealed class Sampler
     /// <summary>True when the choice is the arg-max (temperature 0), so no logits need to leave the device.</summary>
     public bool IsGreedy => _p.Temperature == 0;
 
+    /// <summary>True when the whole row of logits is needed on the host: to sample, or to report log-probabilities.</summary>
+    public bool NeedsRow => !IsGreedy || _p.LogProbs is not null;
+
     /// <summary>splitmix64: a tiny, well-mixed generator whose sequence never changes across .NET versions.</summary>
     double NextUniform()
     {

@@ -18,6 +18,9 @@ public sealed record SamplingParams
     /// <summary>Most new tokens to generate.</summary>
     public int MaxTokens { get; init; } = 256;
 
+    /// <summary>Report each generated token's log-probability and this many alternatives (0–20); null = none.</summary>
+    public int? LogProbs { get; init; }
+
     /// <summary>Token ids that end the sequence (the stop token is included in the output).</summary>
     public IReadOnlyCollection<int> StopTokens { get; init; } = [];
 
@@ -31,6 +34,7 @@ public sealed record SamplingParams
         if (!(Temperature >= 0) || float.IsInfinity(Temperature)) throw new ArgumentException($"temperature must be >= 0 (got {Temperature}).");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top_p must be in (0, 1] (got {TopP}).");
         if (TopK < 0) throw new ArgumentException($"top_k must be >= 0 (got {TopK}).");
+        if (LogProbs is < 0 or > TokenLogProbs.MaxTop) throw new ArgumentException($"top_logprobs must be in [0, {TokenLogProbs.MaxTop}] (got {LogProbs}).");
         if (MaxTokens < 1) throw new ArgumentException($"max_tokens must be >= 1 (got {MaxTokens}).");
     }
 }

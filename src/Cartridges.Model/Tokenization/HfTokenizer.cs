@@ -164,6 +164,9 @@ public sealed class HfTokenizer
     /// <summary>A decoder that turns ids into text as they are generated, holding back incomplete characters.</summary>
     public StreamingDecoder CreateStreamingDecoder(bool skipSpecial = false) => new(this, skipSpecial);
 
+    /// <summary>The UTF-8 bytes token <paramref name="id"/> stands for (a special token's are its text; an unknown id has none).</summary>
+    public byte[] GetTokenBytes(int id) => TokenBytes(id, skipSpecial: false).ToArray();
+
     internal ReadOnlySpan<byte> TokenBytes(int id, bool skipSpecial)
     {
         if ((uint)id >= (uint)_bytesById.Length || (skipSpecial && _specialById[id]))

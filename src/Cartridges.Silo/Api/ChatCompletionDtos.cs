@@ -1,7 +1,8 @@
 // The request, response and stream chunk of POST /v1/chat/completions, in OpenAI's shapes (snake_case via ApiJson).
 // Only what the cartridges answer with is modelled; OpenAI fields that would change the answer but are not implemented
-// (tools, response_format, logit_bias, penalties, logprobs) are refused by name, harmless ones (user, metadata …) ignored.
+// (tools, response_format, logit_bias, penalties) are refused by name, harmless ones (user, metadata …) ignored.
 using System.Text.Json;
+using Cartridges.Abstractions;
 using System.Text.Json.Serialization;
 
 namespace Cartridges.Silo.Api;
@@ -32,6 +33,12 @@ public sealed record ChatCompletionRequest
 
     /// <summary>vLLM's extension: keep the k most likely tokens (-1 or 0 = off); absent = the model's default.</summary>
     public int? TopK { get; init; }
+
+    /// <summary>Return the log-probability of each answer token.</summary>
+    public bool? Logprobs { get; init; }
+
+    /// <summary>With <see cref="Logprobs"/>: this many likeliest alternatives per token (0–20).</summary>
+    public int? TopLogprobs { get; init; }
 
     /// <summary>A stop string or an array of up to four.</summary>
     public JsonElement? Stop { get; init; }
@@ -78,12 +85,31 @@ public sealed record ChatCompletionDto(string Id, long Created, string Model, Li
     public string? SystemFingerprint => null;
 }
 
-/// <summary>One choice of a completion.</summary>
-public sealed record ChoiceDto(int Index, AssistantMessageDto Message, string FinishReason)
+/// <summary>One choice of a completion; <paramref name="Logprobs"/> only when the request asked for them.</summary>
+public sealed record ChoiceDto(int Index, AssistantMessageDto Message, string FinishReason, LogProbsDto? Logprobs = null);
+
+/// <summary>OpenAI's <c>logprobs</c> of a choice: one entry per generated token.</summary>
+public sealed record LogProbsDto(List<LogProbEntryDto> Content)
 {
-    /// <summary>Log-probabilities are not returned.</summary>
-    public object? Logprobs => null;
+    /// <summary>Always null (no refusals).</summary>
+    public object? Refusal => null;
+
+    /// <summary>The entries of <paramref name="tokens"/>.</summary>
+    public static LogProbsDto From(IEnumerable<TokenLogProb> tokens) => new([.. tokens.Select(LogProbEntryDto.From)]);
 }
+
+/// <summary>A generated token: its text, log-probability, UTF-8 bytes and the likeliest alternatives.</summary>
+public sealed record LogProbEntryDto(string Token, float Logprob, int[] Bytes, List<TopLogProbDto> TopLogprobs)
+{
+    /// <summary>The entry of one token.</summary>
+    public static LogProbEntryDto From(TokenLogProb t) =>
+        new(t.Chosen.Token, t.Chosen.LogProb, Ints(t.Chosen.Bytes), [.. t.Top.Select(a => new TopLogProbDto(a.Token, a.LogProb, Ints(a.Bytes)))]);
+
+    static int[] Ints(byte[] bytes) => [.. bytes.Select(b => (int)b)];
+}
+
+/// <summary>One alternative token at a position.</summary>
+public sealed record TopLogProbDto(string Token, float Logprob, int[] Bytes);
 
 /// <summary>The assistant's message.</summary>
 public sealed record AssistantMessageDto(string Content)
@@ -106,12 +132,8 @@ public sealed record ChatCompletionChunkDto(string Id, long Created, string Mode
     public UsageDto? Usage { get; init; }
 }
 
-/// <summary>One choice of a chunk: the new text (delta) and, on the last, the finish reason.</summary>
-public sealed record ChunkChoiceDto(int Index, DeltaDto Delta, string? FinishReason)
-{
-    /// <summary>Log-probabilities are not returned.</summary>
-    public object? Logprobs => null;
-}
+/// <summary>One choice of a chunk: the new text (delta), its tokens' log-probabilities when asked for, and on the last the finish reason.</summary>
+public sealed record ChunkChoiceDto(int Index, DeltaDto Delta, string? FinishReason, LogProbsDto? Logprobs = null);
 
 /// <summary>A chunk's increment; the first carries the role.</summary>
 public sealed record DeltaDto

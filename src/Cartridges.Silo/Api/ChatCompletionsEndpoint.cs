@@ -27,7 +27,8 @@ internal static class ChatCompletionsEndpoint
         }
         var answer = await grain.AskAsync(chat.Question, chat.Options);
         return Results.Json(new ChatCompletionDto(id, created, chat.Model,
-            [new ChoiceDto(0, new AssistantMessageDto(answer.Text), answer.FinishReason)], Usage(answer)), ApiJson.Options);
+            [new ChoiceDto(0, new AssistantMessageDto(answer.Text), answer.FinishReason, answer.LogProbs is { } lp ? LogProbsDto.From(lp) : null)],
+            Usage(answer)), ApiJson.Options);
     }
 
     static async Task StreamAsync(HttpContext http, ICartridgeGrain grain, ChatQuestion chat, string id, long created)
@@ -39,7 +40,8 @@ internal static class ChatCompletionsEndpoint
         http.Response.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        ChatCompletionChunkDto Chunk(DeltaDto delta, string? finish) => new(id, created, chat.Model, [new ChunkChoiceDto(0, delta, finish)]);
+        ChatCompletionChunkDto Chunk(DeltaDto delta, string? finish, TokenLogProb? logProb = null) =>
+            new(id, created, chat.Model, [new ChunkChoiceDto(0, delta, finish, logProb is null ? null : LogProbsDto.From([logProb]))]);
         await SendAsync(http, Chunk(new DeltaDto { Role = "assistant", Content = "" }, null));
         CartridgeAnswer? final = null;
         try
@@ -48,7 +50,7 @@ internal static class ChatCompletionsEndpoint
             {
                 var chunk = chunks.Current;
                 if (chunk.Final is { } f) final = f;
-                else if (chunk.Text.Length > 0) await SendAsync(http, Chunk(new DeltaDto { Content = chunk.Text }, null));
+                else if (chunk.Text.Length > 0 || chunk.LogProb is not null) await SendAsync(http, Chunk(new DeltaDto { Content = chunk.Text }, null, chunk.LogProb));
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)

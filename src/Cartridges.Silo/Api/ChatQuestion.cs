@@ -41,6 +41,11 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
         if (request.Temperature is < 0 or > 2) throw ApiError.BadRequest($"temperature must be in [0, 2] (got {request.Temperature}).", "temperature");
         if (request.TopP is <= 0 or > 1) throw ApiError.BadRequest($"top_p must be in (0, 1] (got {request.TopP}).", "top_p");
         if (request.TopK is < -1) throw ApiError.BadRequest($"top_k must be -1 (off), 0 (off) or a positive count (got {request.TopK}).", "top_k");
+        if (request.TopLogprobs is { } top)
+        {
+            if (request.Logprobs != true) throw ApiError.BadRequest("top_logprobs needs logprobs: true.", "top_logprobs");
+            if (top is < 0 or > 20) throw ApiError.BadRequest($"top_logprobs must be in [0, 20] (got {top}).", "top_logprobs");
+        }
         if (request.N is { } n && n != 1) throw ApiError.BadRequest($"Only n = 1 is supported (got {n}).", "n");
         var options = new AskOptions
         {
@@ -51,6 +56,7 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
             TopP = request.TopP,
             TopK = request.TopK is -1 ? 0 : request.TopK,
             Seed = request.Seed is { } seed ? unchecked((ulong)seed) : null,
+            LogProbs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null,
             Stop = StopStrings(request.Stop),
             ComposeWith = [.. names.Skip(1).Select(name => CartridgeKey.Of(tenant, name))],
             System = system,
@@ -84,7 +90,7 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
 
     // Fields that would change the answer if honoured: refusing them by name beats answering as if they were applied.
     static readonly string[] Unsupported =
-        ["tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "response_format", "logit_bias", "logprobs", "top_logprobs",
+        ["tools", "tool_choice", "functions", "function_call", "parallel_tool_calls", "response_format", "logit_bias",
          "presence_penalty", "frequency_penalty", "repetition_penalty", "min_p", "prediction", "audio", "modalities"];
 
     static void RefuseUnsupported(ChatCompletionRequest request)

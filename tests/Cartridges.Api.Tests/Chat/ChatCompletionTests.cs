@@ -112,7 +112,10 @@ public sealed class ChatCompletionTests(ApiHost host)
     [InlineData("\"response_format\": {\"type\": \"json_object\"}", "response_format")]
     [InlineData("\"logit_bias\": {\"50\": 10}", "logit_bias")]
     [InlineData("\"presence_penalty\": 0.5", "presence_penalty")]
-    [InlineData("\"logprobs\": true", "logprobs")]
+    [InlineData("\"min_p\": 0.1", "min_p")]
+    [InlineData("\"top_logprobs\": 2", "top_logprobs")]
+    [InlineData("\"logprobs\": true, \"top_logprobs\": 21", "top_logprobs")]
+    [InlineData("\"top_k\": -2", "top_k")]
     [InlineData("\"chat_template_kwargs\": {\"enable_thinking\": \"yes\"}", "chat_template_kwargs")]
     [InlineData("\"chat_template_kwargs\": {\"tools\": []}", "chat_template_kwargs")]
     public async Task UnsupportedFields_Get400NamingThem(string field, string param)
@@ -239,6 +242,43 @@ public sealed class ChatCompletionTests(ApiHost host)
         Assert.Equal(greedy.Text, await Post(1)); // top-1 sampling is the arg-max
         var off = await grain.AskAsync(Question, new AskOptions { MaxTokens = 10, Temperature = 1f, Seed = 3, TopK = 0 });
         Assert.Equal(off.Text, await Post(-1));
+    }
+
+    [Fact]
+    public async Task LogProbs_ReachTheOpenAiClient_StreamedAndNot_OnePerToken()
+    {
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 10, Temperature = 0f, IncludeLogProbabilities = true, TopLogProbabilityCount = 3 };
+        ChatCompletion completion = await Client("cartridge/lighthouse").CompleteChatAsync(Messages, options);
+        var tokens = completion.ContentTokenLogProbabilities;
+        Assert.Equal(completion.Usage.OutputTokenCount, tokens.Count);
+        var grain = await host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse")
+            .AskAsync(Question, new AskOptions { MaxTokens = 10, System = System, LogProbs = 3 });
+        Assert.Equal(grain.LogProbs!.Select(t => t.Chosen.LogProb), tokens.Select(t => t.LogProbability));
+        foreach (var t in tokens)
+        {
+            Assert.True(t.LogProbability <= 0);
+            Assert.Equal(3, t.TopLogProbabilities.Count);
+            // Greedy: the generated token is the likeliest one, and bytes spell the token.
+            Assert.Equal(t.TopLogProbabilities[0].Token, t.Token);
+            Assert.Equal(t.TopLogProbabilities[0].LogProbability, t.LogProbability);
+            Assert.Equal(t.Token, Encoding.UTF8.GetString(t.Utf8Bytes!.Value.Span));
+        }
+
+        var streamed = new List<ChatTokenLogProbabilityDetails>();
+        var text = new StringBuilder();
+        await foreach (var update in Client("cartridge/lighthouse").CompleteChatStreamingAsync(Messages, options))
+        {
+            streamed.AddRange(update.ContentTokenLogProbabilities);
+            foreach (var part in update.ContentUpdate) text.Append(part.Text);
+        }
+        Assert.Equal(completion.Content[0].Text, text.ToString());
+        Assert.Equal(tokens.Select(t => (t.Token, t.LogProbability)), streamed.Select(t => (t.Token, t.LogProbability)));
+
+        // Without logprobs the field is null.
+        using var http = host.Http(host.AcmeKey);
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", ApiAssert.Chat("cartridge/lighthouse", Question));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("choices")[0].GetProperty("logprobs").ValueKind);
     }
 
     [Fact]
