@@ -1,6 +1,7 @@
 // `cartridges model …`: create, inspect and run models in Hugging Face layout.
 using System.CommandLine;
 using System.Text.Json;
+using Cartridges.Silo.Api;
 using Cartridges.Model;
 using Cartridges.Model.Chat;
 using Cartridges.Model.Config;
@@ -142,41 +143,27 @@ internal static class ModelCommands
         return cmd;
     }
 
-    // OpenAI messages: [{"role": "system"|"developer"|"user"|"assistant", "content": "…" or [{"type": "text", "text": "…"}]}].
+    // OpenAI messages: [{"role": "system"|"developer"|"user"|"assistant", "content": "…" or [{"type": "text", "text": "…"}]}],
+    // read exactly as POST /tokenize and chat completions read them.
     static List<ChatMessage> ReadMessages(string file)
     {
         if (!File.Exists(file)) throw new ArgumentException($"--messages file '{file}' does not exist.");
-        JsonDocument doc;
+        List<ChatMessageDto?>? dtos;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllText(file));
+            dtos = JsonSerializer.Deserialize<List<ChatMessageDto?>>(File.ReadAllText(file), ApiJson.Options);
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"--messages file '{file}' is not valid JSON: {e.Message}");
+            throw new ArgumentException($"--messages file '{file}' must hold a JSON array of messages: {e.Message}");
         }
-        using (doc)
+        try
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Array) throw new ArgumentException("--messages must hold a JSON array of messages.");
-            var messages = new List<ChatMessage>();
-            var i = 0;
-            foreach (var m in doc.RootElement.EnumerateArray())
-            {
-                var role = m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) ? r.GetString() : null;
-                role = role == "developer" ? "system" : role;
-                if (role is not ("system" or "user" or "assistant")) throw new ArgumentException($"messages[{i}].role must be system, developer, user or assistant.");
-                var content = m.TryGetProperty("content", out var c) ? c : default;
-                var text = content.ValueKind switch
-                {
-                    JsonValueKind.String => content.GetString()!,
-                    JsonValueKind.Array => string.Concat(content.EnumerateArray().Select(part => part.TryGetProperty("text", out var t) ? t.GetString() : null)),
-                    JsonValueKind.Null or JsonValueKind.Undefined => "",
-                    _ => throw new ArgumentException($"messages[{i}].content must be a string or an array of text parts."),
-                };
-                messages.Add(new ChatMessage(role, text));
-                i++;
-            }
-            return messages;
+            return OpenAiMessages.Parse(dtos ?? throw new ArgumentException($"--messages file '{file}' holds null, not an array of messages."));
+        }
+        catch (ApiError e)
+        {
+            throw new ArgumentException($"--messages file '{file}': {e.Message}");
         }
     }
 

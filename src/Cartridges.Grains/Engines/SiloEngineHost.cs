@@ -1,7 +1,6 @@
 // One per silo (DI singleton). Grains never touch tensors: they ask this host for the silo's engine of a base model
 // and submit work to it, so every request on the silo, whatever its cartridge, lands in the same decode batches.
 // Cartridge tensors are registered once per content hash and shared by every request and every grain using them.
-using System.Collections.Concurrent;
 using Cartridges.Grains.Hosting;
 using Cartridges.Model.Engine;
 using Cartridges.Model.Hub;
@@ -19,8 +18,8 @@ public sealed class SiloEngineHost : IDisposable
 {
     readonly CartridgesOptions _options;
     readonly ILogger<SiloEngineHost> _log;
-    readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _models = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<(string Model, string Blob), Lazy<Task<long>>> _cartridges = new();
+    readonly LoadOnce<string, LoadedModel> _models = new(StringComparer.Ordinal);
+    readonly LoadOnce<(string Model, string Blob), long> _cartridges = new();
     readonly CancellationTokenSource _stopping = new();
     int _disposed;
 
@@ -49,20 +48,16 @@ public sealed class SiloEngineHost : IDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var name = _options.CanonicalModelName(modelName);
         var location = _options.ResolveModel(modelName);
-        var lazy = _models.GetOrAdd(name, n => new Lazy<Task<LoadedModel>>(() => LoadAsync(n, location)));
-        return Retry(lazy, () => _models.TryRemove(new(name, lazy)));
+        return _models.GetAsync(name, n => LoadAsync(n, location));
     }
 
     /// <summary>Models already loaded (or loading) on this silo.</summary>
-    public IEnumerable<LoadedModel> Loaded =>
-        _models.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result);
+    public IEnumerable<LoadedModel> Loaded => _models.Loaded;
 
     /// <summary>Registers a cartridge file from the blob store with a model's engine once; returns its resident bytes.</summary>
     public Task<long> EnsureCartridgeAsync(LoadedModel model, string blob, IBlobStore blobs)
     {
-        var key = (model.Name, blob);
-        var lazy = _cartridges.GetOrAdd(key, k => new Lazy<Task<long>>(() => RegisterAsync(model, blob, blobs)));
-        return Retry(lazy, () => _cartridges.TryRemove(new(key, lazy)));
+        return _cartridges.GetAsync((model.Name, blob), _ => RegisterAsync(model, blob, blobs));
     }
 
     /// <summary>The engine prefix id of a cartridge blob.</summary>
@@ -72,16 +67,14 @@ public sealed class SiloEngineHost : IDisposable
     public async Task ReleaseCartridgeAsync(string modelName, string blob)
     {
         var name = _options.CanonicalModelName(modelName);
-        if (!_cartridges.TryRemove((name, blob), out _)) return;
-        if (_models.TryGetValue(name, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
-            await lazy.Value.Result.Engine.UnregisterPrefixAsync(PrefixId(blob));
+        if (!_cartridges.Remove((name, blob))) return;
+        if (_models.TryGetLoaded(name, out var model))
+            await model.Engine.UnregisterPrefixAsync(PrefixId(blob));
     }
 
     /// <summary>Bytes of cartridge tensors registered for a blob on this silo (0 when not resident).</summary>
     public long ResidentBytes(string modelName, string? blob) =>
-        blob is not null && _cartridges.TryGetValue((_options.CanonicalModelName(modelName), blob), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully
-            ? lazy.Value.Result
-            : 0;
+        blob is not null && _cartridges.TryGetLoaded((_options.CanonicalModelName(modelName), blob), out var bytes) ? bytes : 0;
 
     /// <summary>All tensor bytes held by this silo's engines (weights, cartridges, KV caches).</summary>
     public long TotalResidentBytes => Loaded.Sum(m => m.Engine.Stats.ResidentBytes);
@@ -134,29 +127,12 @@ public sealed class SiloEngineHost : IDisposable
         }
     }
 
-    // A failed load is not cached: the next caller tries again (the model dir may have been fixed, the blob store back).
-    static async Task<T> Retry<T>(Lazy<Task<T>> lazy, Action forget)
-    {
-        try
-        {
-            return await lazy.Value;
-        }
-        catch
-        {
-            forget();
-            throw;
-        }
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping.Cancel();
-        foreach (var lazy in _models.Values)
-        {
-            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Engine.Dispose();
-        }
+        foreach (var model in _models.Loaded) model.Engine.Dispose();
         // _stopping is cancelled but not disposed: work winding down may still link to or register on its token.
     }
 }

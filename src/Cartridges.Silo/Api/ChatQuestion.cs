@@ -72,16 +72,10 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
         if (messages is not { Count: > 0 }) throw ApiError.BadRequest("'messages' must hold at least one user message.", "messages", "missing_required_parameter");
         var system = new List<string>();
         var turns = new List<ChatTurn>();
-        for (var i = 0; i < messages.Count; i++)
+        foreach (var message in OpenAiMessages.Parse(messages))
         {
-            var role = messages[i]?.Role;
-            var text = Text(messages[i]?.Content, i);
-            switch (role)
-            {
-                case "system" or "developer": system.Add(text); break;
-                case "user" or "assistant": turns.Add(new ChatTurn(role, text)); break;
-                default: throw ApiError.BadRequest($"messages[{i}].role '{role}' is not supported (system, developer, user, assistant).", $"messages[{i}].role");
-            }
+            if (message.Role == "system") system.Add(message.Content);
+            else turns.Add(new ChatTurn(message.Role, message.Content));
         }
         if (turns.Count == 0 || turns[^1].Role != "user") throw ApiError.BadRequest("The last message must be the user's question.", "messages");
         if (string.IsNullOrWhiteSpace(turns[^1].Content)) throw ApiError.BadRequest("The question (last user message) is empty.", "messages");
@@ -126,23 +120,6 @@ internal sealed record ChatQuestion(IReadOnlyList<string> Cartridges, string Que
             return p.Value.ValueKind == JsonValueKind.True;
         }
         return false;
-    }
-
-    /// <summary>A message's text: a string or an array of text parts.</summary>
-    public static string Text(JsonElement? content, int index)
-    {
-        if (content is not { } c || c.ValueKind == JsonValueKind.Null) return "";
-        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
-        if (c.ValueKind != JsonValueKind.Array) throw ApiError.BadRequest($"messages[{index}].content must be a string or an array of text parts.", $"messages[{index}].content");
-        var text = new StringBuilder();
-        foreach (var part in c.EnumerateArray())
-        {
-            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.GetString() != "text"
-                || !part.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
-                throw ApiError.BadRequest($"messages[{index}].content: only text parts are supported.", $"messages[{index}].content");
-            text.Append(value.GetString());
-        }
-        return text.ToString();
     }
 
     static IReadOnlyList<string> StopStrings(JsonElement? stop)

@@ -32,7 +32,7 @@ internal static class TokenizeEndpoints
         if (request.Messages is not null)
         {
             if (request.Prompt is not null) throw ApiError.BadRequest("Send either 'messages' or 'prompt', not both.", "prompt");
-            var messages = Messages(request.Messages);
+            var messages = OpenAiMessages.Parse(request.Messages);
             var template = info.Template.WithThinking(ChatQuestion.EnableThinking(request.ChatTemplateKwargs));
             ids = template.Encode(info.Tokenizer, messages, request.AddGenerationPrompt ?? true, forCartridge: cartridge);
         }
@@ -81,21 +81,5 @@ internal static class TokenizeEndpoints
         {
             throw new ApiError(404, e.Message, code: "model_not_found", param: "model");
         }
-    }
-
-    static List<ChatMessage> Messages(List<ChatMessageDto> dtos)
-    {
-        var messages = new List<ChatMessage>();
-        for (var i = 0; i < dtos.Count; i++)
-        {
-            var role = dtos[i]?.Role switch
-            {
-                "system" or "developer" => "system",
-                "user" or "assistant" => dtos[i]!.Role!,
-                var other => throw ApiError.BadRequest($"messages[{i}].role '{other}' is not supported (system, developer, user, assistant).", $"messages[{i}].role"),
-            };
-            messages.Add(new ChatMessage(role, ChatQuestion.Text(dtos[i]?.Content, i)));
-        }
-        return messages;
     }
 }

@@ -1,6 +1,5 @@
 // /tokenize and /detokenize need a base model's tokenizer, template and context length, not its weights: a gateway
 // silo without an accelerator answers them too, so this loads only tokenizer.json and config.json, once per model.
-using System.Collections.Concurrent;
 using Cartridges.Grains.Hosting;
 using Cartridges.Model.Chat;
 using Cartridges.Model.Config;
@@ -17,22 +16,13 @@ internal sealed record TokenizerInfo(HfTokenizer Tokenizer, ChatTemplate Templat
 /// <summary>Loads base models' tokenizers on demand and keeps them.</summary>
 internal sealed class TokenizerCache(IOptions<CartridgesOptions> options)
 {
-    readonly ConcurrentDictionary<string, Lazy<Task<TokenizerInfo>>> _loaded = new(StringComparer.Ordinal);
+    readonly LoadOnce<string, TokenizerInfo> _loaded = new(StringComparer.Ordinal);
 
     /// <summary>The tokenizer of base model <paramref name="name"/> (an ArgumentException names an unknown one).</summary>
-    public async Task<TokenizerInfo> GetAsync(string name, CancellationToken ct)
+    public Task<TokenizerInfo> GetAsync(string name, CancellationToken ct)
     {
         var location = options.Value.ResolveModel(name);
-        var lazy = _loaded.GetOrAdd(options.Value.CanonicalModelName(name), _ => new Lazy<Task<TokenizerInfo>>(() => LoadAsync(location)));
-        try
-        {
-            return await lazy.Value.WaitAsync(ct);
-        }
-        catch (Exception) when (!ct.IsCancellationRequested)
-        {
-            _loaded.TryRemove(new(options.Value.CanonicalModelName(name), lazy)); // a later request tries again
-            throw;
-        }
+        return _loaded.GetAsync(options.Value.CanonicalModelName(name), _ => LoadAsync(location), ct);
     }
 
     static async Task<TokenizerInfo> LoadAsync(string location)

@@ -30,6 +30,26 @@ public sealed class TokenizeTests(ApiHost host)
         return tokens;
     }
 
+    [Theory]
+    [InlineData("""[{"role": "user", "content": "Hi"}, {"role": "tool", "content": "x"}]""", "messages[1].role 'tool' is not supported")]
+    [InlineData("""[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]""", "messages[0].content: only text parts")]
+    [InlineData("""{"role": "user"}""", "must hold a JSON array of messages")]
+    public async Task CliMessagesFile_IsReadAsTheServerReadsIt_BadOnesNamed(string json, string message)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"cartridges-messages-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, json);
+        try
+        {
+            var (code, _, error) = await CliProcess.RunAsync("model", "tokenize", "--model", host.ModelDirectory, "--messages", file);
+            Assert.NotEqual(0, code);
+            Assert.Contains(message, error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task Tokenize_Messages_EqualsTheCliRendering_ForTheBaseModel()
     {
