@@ -38,16 +38,13 @@ public sealed class FileBlobStore : IBlobStore
             }
 
             var target = PathOf(blob.Sha256);
-            if (IsStored(target, blob.Length) && await IsIntactAsync(blob.Sha256, ct).ConfigureAwait(false))
-            {
-                // A second put of stored bytes counts as fresh for collection, which spares blobs younger than its grace.
-                File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
-                return blob;
-            }
-
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            // Overwrite only replaces a truncated leftover; a concurrent writer of the same hash writes the same bytes.
+            // The temp file holds bytes just hashed to this name, so renaming it over whatever is stored is always right:
+            // a corrupt or truncated copy is replaced without reading it back, readers of the old file keep their open
+            // handle, and a concurrent writer of the same hash writes the same bytes. The fresh file's time also marks a
+            // second put as recent for collection, which spares blobs younger than its grace.
             File.Move(temp, target, overwrite: true);
+            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
             return blob;
         }
         finally
@@ -167,20 +164,6 @@ public sealed class FileBlobStore : IBlobStore
         }
     }
 
-    private async Task<bool> IsIntactAsync(string sha256, CancellationToken ct)
-    {
-        try
-        {
-            await VerifyAsync(sha256, ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is BlobCorruptException or BlobNotFoundException)
-        {
-            // The stored copy went bad: the caller's good bytes replace it.
-            return false;
-        }
-    }
-
     /// <inheritdoc />
     public async IAsyncEnumerable<StoredBlob> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -222,12 +205,6 @@ public sealed class FileBlobStore : IBlobStore
 
     /// <summary>Where a blob lives; two fan-out levels keep directories small with millions of blobs.</summary>
     internal string PathOf(string sha256) => Path.Combine(_root, sha256[..2], sha256[2..4], sha256);
-
-    private static bool IsStored(string path, long length)
-    {
-        var info = new FileInfo(path);
-        return info.Exists && info.Length == length;
-    }
 
     private static async Task<BlobRef> CopyHashingAsync(Stream source, Stream destination, CancellationToken ct)
     {

@@ -46,6 +46,25 @@ public sealed class PostgresBlobStoreTests : BlobStoreContractTests
         await Assert.ThrowsAsync<BlobCorruptException>(() => Store.ReadAllAsync(blob.Sha256));
     }
 
+    [Theory]
+    [InlineData("DELETE FROM cartridges_blob_chunks WHERE sha256 = @h AND idx = 2")] // a lost last chunk
+    [InlineData("UPDATE cartridges_blob_chunks SET data = set_byte(data, 7, (get_byte(data, 7) + 1) % 256) WHERE sha256 = @h AND idx = 1")]
+    [InlineData("UPDATE cartridges_blob_chunks SET data = substring(data from 1 for 100) WHERE sha256 = @h AND idx = 0")]
+    public async Task DuplicatePut_OfAMultiChunkBlob_ChecksTheStoredChunksOnTheServer_AndRepairsThem(string damage)
+    {
+        var bytes = RandomBytes(9 * 1024 * 1024);
+        var blob = await Store.PutAsync(new MemoryStream(bytes));
+        // An intact copy is kept as it is (chunk rows untouched) …
+        var before = await Sql.ScalarAsync<long>(_cs, "SELECT sum(xmin::text::bigint)::bigint FROM cartridges_blob_chunks WHERE sha256 = @h", ("h", blob.Sha256));
+        Assert.Equal(blob, await Store.PutAsync(new MemoryStream(bytes)));
+        Assert.Equal(before, await Sql.ScalarAsync<long>(_cs, "SELECT sum(xmin::text::bigint)::bigint FROM cartridges_blob_chunks WHERE sha256 = @h", ("h", blob.Sha256)));
+        // … a damaged one is rewritten from the new bytes.
+        await Sql.ExecuteAsync(_cs, damage, ("h", blob.Sha256));
+        await Assert.ThrowsAsync<BlobCorruptException>(() => Store.VerifyAsync(blob.Sha256));
+        Assert.Equal(blob, await Store.PutAsync(new MemoryStream(bytes)));
+        Assert.Equal(bytes, await Store.ReadAllAsync(blob.Sha256));
+    }
+
     [Fact]
     public async Task Delete_RemovesChunks()
     {
