@@ -65,10 +65,11 @@ public sealed partial class CartridgeGrain(
     }
 
     /// <inheritdoc />
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         metrics.Track(Key, CartridgeState.None);
-        return Task.CompletedTask;
+        // An idle cartridge gives its tensors back (unless another grain holds the same ones); the next question loads them.
+        await host.ReleaseHolderAsync(Key);
     }
 
     /// <inheritdoc />
@@ -169,7 +170,7 @@ public sealed partial class CartridgeGrain(
             r.CartridgeBlob = tensors.Sha256;
             r.CreatedAt = DateTimeOffset.UtcNow;
         });
-        await host.EnsureCartridgeAsync(model, tensors.Sha256, blobs);
+        await host.EnsureCartridgeAsync(model, tensors.Sha256, blobs, Key);
         return Status();
     }
 
@@ -348,7 +349,7 @@ public sealed partial class CartridgeGrain(
     {
         RequireExists();
         await StopWorkAsync();
-        if (R.CartridgeBlob is { } blob && R.Spec is { } spec) await host.ReleaseCartridgeAsync(spec.BaseModel, blob);
+        await host.ReleaseHolderAsync(Key);
         await UnregisterReminderAsync();
         integrity.Clear(Key);
         // Blobs are content-addressed and may be shared with other cartridges (same corpus, same shards), so they are
@@ -409,7 +410,7 @@ public sealed partial class CartridgeGrain(
             if (R.CartridgeBlob is { } blob)
             {
                 var model = await host.GetAsync(R.Spec!.BaseModel);
-                await host.EnsureCartridgeAsync(model, blob, blobs);
+                await host.EnsureCartridgeAsync(model, blob, blobs, Key);
             }
             _detail = null;
         }
@@ -632,7 +633,7 @@ public sealed partial class CartridgeGrain(
         {
             try
             {
-                await host.EnsureCartridgeAsync(model, parts[i].Blob, blobs);
+                await host.EnsureCartridgeAsync(model, parts[i].Blob, blobs, Key);
             }
             catch (Exception e) when (e is BlobNotFoundException or BlobCorruptException)
             {

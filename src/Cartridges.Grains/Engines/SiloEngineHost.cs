@@ -1,6 +1,8 @@
 // One per silo (DI singleton). Grains never touch tensors: they ask this host for the silo's engine of a base model
 // and submit work to it, so every request on the silo, whatever its cartridge, lands in the same decode batches.
-// Cartridge tensors are registered once per content hash and shared by every request and every grain using them.
+// Cartridge tensors are registered once per content hash and shared by every request and every grain using them,
+// counted per holding grain so that one tenant deleting its cartridge never pulls tensors from under another.
+using System.Collections.Concurrent;
 using Cartridges.Grains.Hosting;
 using Cartridges.Model.Engine;
 using Cartridges.Model.Hub;
@@ -20,6 +22,10 @@ public sealed class SiloEngineHost : IDisposable
     readonly ILogger<SiloEngineHost> _log;
     readonly LoadOnce<string, LoadedModel> _models = new(StringComparer.Ordinal);
     readonly LoadOnce<(string Model, string Blob), long> _cartridges = new();
+    // Who needs each registered cartridge: tensors stay while one holder is left. One gate per cartridge orders its
+    // registration and unregistration, so a release never removes what a concurrent holder has just registered.
+    readonly Dictionary<(string Model, string Blob), HashSet<string>> _holders = [];
+    readonly ConcurrentDictionary<(string Model, string Blob), SemaphoreSlim> _gates = new();
     readonly CancellationTokenSource _stopping = new();
     int _disposed;
 
@@ -54,22 +60,94 @@ public sealed class SiloEngineHost : IDisposable
     /// <summary>Models already loaded (or loading) on this silo.</summary>
     public IEnumerable<LoadedModel> Loaded => _models.Loaded;
 
-    /// <summary>Registers a cartridge file from the blob store with a model's engine once; returns its resident bytes.</summary>
-    public Task<long> EnsureCartridgeAsync(LoadedModel model, string blob, IBlobStore blobs)
+    /// <summary>
+    /// Registers a cartridge file from the blob store with a model's engine once, on behalf of <paramref name="holder"/>
+    /// (a cartridge grain's key); returns its resident bytes. Tensors are keyed by content hash, so several holders (the
+    /// same file imported by two tenants, a composition asked from another grain) share one registration.
+    /// </summary>
+    public async Task<long> EnsureCartridgeAsync(LoadedModel model, string blob, IBlobStore blobs, string holder)
     {
-        return _cartridges.GetAsync((model.Name, blob), _ => RegisterAsync(model, blob, blobs));
+        var key = (model.Name, blob);
+        lock (_holders)
+        {
+            // The hot path of every question: already held and loaded.
+            if (_holders.TryGetValue(key, out var held) && held.Contains(holder) && _cartridges.TryGetLoaded(key, out var loaded)) return loaded;
+        }
+        var gate = _gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            lock (_holders)
+            {
+                if (!_holders.TryGetValue(key, out var set)) _holders[key] = set = new HashSet<string>(StringComparer.Ordinal);
+                set.Add(holder);
+            }
+            try
+            {
+                return await _cartridges.GetAsync(key, _ => RegisterAsync(model, blob, blobs));
+            }
+            catch
+            {
+                Forget(key, holder);
+                throw;
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     /// <summary>The engine prefix id of a cartridge blob.</summary>
     public static string PrefixId(string blob) => "cartridge:" + blob;
 
-    /// <summary>Drops a cartridge's tensors (running sequences keep them until they finish).</summary>
-    public async Task ReleaseCartridgeAsync(string modelName, string blob)
+    /// <summary>
+    /// <paramref name="holder"/> no longer needs a cartridge's tensors; they are dropped when no holder is left (running
+    /// sequences keep them until they finish).
+    /// </summary>
+    public async Task ReleaseCartridgeAsync(string modelName, string blob, string holder)
     {
-        var name = _options.CanonicalModelName(modelName);
-        if (!_cartridges.Remove((name, blob))) return;
-        if (_models.TryGetLoaded(name, out var model))
-            await model.Engine.UnregisterPrefixAsync(PrefixId(blob));
+        var key = (_options.CanonicalModelName(modelName), blob);
+        var gate = _gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            if (!Forget(key, holder)) return;
+            if (!_cartridges.Remove(key)) return;
+            if (_models.TryGetLoaded(key.Item1, out var model))
+                await model.Engine.UnregisterPrefixAsync(PrefixId(blob));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Releases every cartridge <paramref name="holder"/> holds on this silo (its own, and those it composed).</summary>
+    public async Task ReleaseHolderAsync(string holder)
+    {
+        List<(string Model, string Blob)> held;
+        lock (_holders) held = [.. _holders.Where(h => h.Value.Contains(holder)).Select(h => h.Key)];
+        foreach (var (model, blob) in held) await ReleaseCartridgeAsync(model, blob, holder);
+    }
+
+    /// <summary>Who holds a cartridge's tensors on this silo.</summary>
+    public IReadOnlyCollection<string> Holders(string modelName, string blob)
+    {
+        lock (_holders)
+            return _holders.TryGetValue((_options.CanonicalModelName(modelName), blob), out var set) ? [.. set] : [];
+    }
+
+    // Drops one holder; true when it was the last one.
+    bool Forget((string Model, string Blob) key, string holder)
+    {
+        lock (_holders)
+        {
+            if (!_holders.TryGetValue(key, out var set) || !set.Remove(holder)) return false;
+            if (set.Count > 0) return false;
+            _holders.Remove(key);
+            return true;
+        }
     }
 
     /// <summary>Bytes of cartridge tensors registered for a blob on this silo (0 when not resident).</summary>

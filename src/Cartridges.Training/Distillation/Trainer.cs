@@ -66,8 +66,9 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Runs the remaining optimizer steps, each as one work item through `invoke` (which must always run work on the
-    /// same thread, e.g. the device worker), so other work such as serving can interleave between steps.
+    /// Runs the remaining optimizer steps through `invoke` (which must always run work on the same thread, e.g. the
+    /// device worker), one work item per micro-batch plus one for the update, so other work such as serving interleaves
+    /// within a step: a question waits for at most one micro-batch's forward and backward pass, not a whole step.
     /// </summary>
     public async Task<TrainingSummary> RunAsync(Func<Func<TrainingProgress?>, Task<TrainingProgress?>> invoke,
         IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
@@ -75,13 +76,18 @@ public sealed class Trainer : IDisposable
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var done = await invoke(() =>
+            PendingStep? step = null;
+            await invoke(() =>
             {
                 Start();
-                return OptimizerStep < _options.Steps ? Step() : null;
+                step = OptimizerStep < _options.Steps ? BeginStep() : null;
+                return null;
             }).ConfigureAwait(false);
-            if (done is null) return Summary();
-            progress?.Report(done);
+            if (step is null) return Summary();
+            // A started step is finished even if cancellation comes meanwhile: half-accumulated gradients are never left behind.
+            while (!step.Done) await invoke(() => ContinueStep(step)).ConfigureAwait(false);
+            var done = await invoke(() => FinishStep(step)).ConfigureAwait(false);
+            progress?.Report(done!);
         }
     }
 
@@ -97,21 +103,54 @@ public sealed class Trainer : IDisposable
     public TrainingProgress Step()
     {
         Start();
+        var step = BeginStep();
+        while (!step.Done) ContinueStep(step);
+        return FinishStep(step);
+    }
+
+    /// <summary>An optimizer step under way: its batch cut into micro-batches, and what the passes so far gave.</summary>
+    sealed class PendingStep(IReadOnlyList<IReadOnlyList<int>> microBatches, int lossTokens, int inputTokens)
+    {
+        public IReadOnlyList<IReadOnlyList<int>> MicroBatches { get; } = microBatches;
+        public int LossTokens { get; } = lossTokens;
+        public int InputTokens { get; } = inputTokens;
+        public int Next { get; set; }
+        public double LossSum { get; set; }
+        public TimeSpan Time { get; set; }
+        public bool Done => Next == MicroBatches.Count;
+    }
+
+    PendingStep BeginStep()
+    {
         if (OptimizerStep >= _options.Steps) throw new InvalidOperationException($"All {_options.Steps} optimizer steps are done.");
-        var started = Stopwatch.GetTimestamp();
         var batch = _order!.Next(_options.GlobalBatchSize);
-        var (lossSum, lossTokens, inputTokens) = AccumulateGradients(batch);
+        var microBatches = MicroBatchPlanner.Plan(batch, i => _objective.Tokens(i).Count, _options.MicroBatchSize, _options.MicroBatchTokens).ToList();
+        return new PendingStep(microBatches, batch.Sum(_objective.LossTokens), batch.Sum(i => _objective.Tokens(i).Count));
+    }
+
+    TrainingProgress? ContinueStep(PendingStep step)
+    {
+        var started = Stopwatch.GetTimestamp();
+        step.LossSum += MicroBatchBackward(step.MicroBatches[step.Next++], step.LossTokens);
+        step.Time += Stopwatch.GetElapsedTime(started);
+        return null;
+    }
+
+    TrainingProgress FinishStep(PendingStep step)
+    {
+        var started = Stopwatch.GetTimestamp();
         _adam!.Update();
         OptimizerStep++;
-        _lastLoss = lossTokens == 0 ? double.NaN : lossSum / lossTokens;
+        _lastLoss = step.LossTokens == 0 ? double.NaN : step.LossSum / step.LossTokens;
         string? checkpoint = null;
         if (_options.CheckpointDirectory is { } dir && (OptimizerStep == _options.Steps || (_options.CheckpointEvery > 0 && OptimizerStep % _options.CheckpointEvery == 0)))
             checkpoint = TrainingCheckpoint.Save(dir, _options.KeepCheckpoints, State(), _cartridge, Metadata(), _adam);
-        var stepTime = Stopwatch.GetElapsedTime(started);
-        _tokensThisRun += inputTokens;
+        // Device time of this step's own work items only (serving that ran between them is not training time).
+        var stepTime = step.Time + Stopwatch.GetElapsedTime(started);
+        _tokensThisRun += step.InputTokens;
         _stepTimeThisRun += stepTime;
-        return new TrainingProgress(OptimizerStep, _options.Steps, _lastLoss, lossTokens, inputTokens / stepTime.TotalSeconds,
-            stepTime, _elapsed.Elapsed, _order.Cursor.Epoch, checkpoint);
+        return new TrainingProgress(OptimizerStep, _options.Steps, _lastLoss, step.LossTokens, step.InputTokens / stepTime.TotalSeconds,
+            stepTime, _elapsed.Elapsed, _order!.Cursor.Epoch, checkpoint);
     }
 
     /// <summary>
@@ -120,21 +159,23 @@ public sealed class Trainer : IDisposable
     /// </summary>
     internal (double LossSum, int LossTokens, int InputTokens) AccumulateGradients(IReadOnlyList<int> batch)
     {
-        // The mean is over loss tokens of the whole global batch, so each micro-batch contributes sum / total: the
-        // accumulated gradient equals that of one pass over the global batch, however it is split.
         var lossTokens = batch.Sum(_objective.LossTokens);
-        var inputTokens = batch.Sum(i => _objective.Tokens(i).Count);
         var lossSum = 0.0;
         foreach (var microBatch in MicroBatchPlanner.Plan(batch, i => _objective.Tokens(i).Count, _options.MicroBatchSize, _options.MicroBatchTokens))
-        {
-            using var scope = NewDisposeScope();
-            var prefix = _cartridge.AsPrefix(); // differentiable view, rebuilt per pass (its tensors die with the scope)
-            var logits = SequenceScorer.Logits(_model, microBatch.Select(_objective.Tokens).ToArray(), [new PrefixSegment(prefix, 0)]);
-            var (sum, _) = _objective.Loss(logits, microBatch);
-            if (sum.requires_grad) (sum / lossTokens).backward();
-            lossSum += sum.item<float>();
-        }
-        return (lossSum, lossTokens, inputTokens);
+            lossSum += MicroBatchBackward(microBatch, lossTokens);
+        return (lossSum, lossTokens, batch.Sum(i => _objective.Tokens(i).Count));
+    }
+
+    // The mean is over loss tokens of the whole global batch, so each micro-batch contributes sum / total: the
+    // accumulated gradient equals that of one pass over the global batch, however it is split. Returns the loss sum.
+    double MicroBatchBackward(IReadOnlyList<int> microBatch, int lossTokens)
+    {
+        using var scope = NewDisposeScope();
+        var prefix = _cartridge.AsPrefix(); // differentiable view, rebuilt per pass (its tensors die with the scope)
+        var logits = SequenceScorer.Logits(_model, microBatch.Select(_objective.Tokens).ToArray(), [new PrefixSegment(prefix, 0)]);
+        var (sum, _) = _objective.Loss(logits, microBatch);
+        if (sum.requires_grad) (sum / lossTokens).backward();
+        return sum.item<float>();
     }
 
     /// <summary>Cartridge metadata describing this run (model, steps, objective, last loss), for saving the result.</summary>

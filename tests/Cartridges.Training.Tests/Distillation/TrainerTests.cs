@@ -171,12 +171,12 @@ public sealed class TrainerTests(ITestOutputHelper output)
     static float MaxAbs(IEnumerable<Tensor> tensors) => tensors.Max(t => t.abs().max().item<float>());
 
     [Fact]
-    public async Task RunAsync_RunsEveryStepOnTheDeviceThread_AndMatchesRun()
+    public async Task RunAsync_RunsEveryMicroBatchAsItsOwnWorkItemOnTheDeviceThread_AndMatchesRun()
     {
         using var model = TinyModels.Load();
         var tok = TinyModels.Tokenizer();
         var objective = new DistillationObjective(Examples(model, tok, 3));
-        var options = new TrainerOptions { Steps = 3, GlobalBatchSize = 2, Seed = 7 };
+        var options = new TrainerOptions { Steps = 3, GlobalBatchSize = 2, MicroBatchSize = 1, Seed = 7 };
         using var viaRun = InitialCartridge(model, tok);
         using var viaWorker = Clone(viaRun);
         using (var t = new Trainer(model, viaRun, objective, options)) t.Run();
@@ -193,7 +193,9 @@ public sealed class TrainerTests(ITestOutputHelper output)
 
         Assert.Equal(3, summary.OptimizerStep);
         Assert.Equal(3, progress.Steps.Count);
-        Assert.Equal(4, threads.Count); // one work item per step, and one that finds nothing left to do
+        // Per step: one item draws the batch, one per micro-batch (two) runs its passes, one updates; serving on the same
+        // device interleaves between any of them. Then one item finds nothing left to do.
+        Assert.Equal(3 * 4 + 1, threads.Count);
         Assert.Single(threads.Distinct());
         Assert.True(await worker.InvokeAsync(() => threads[0] == Environment.CurrentManagedThreadId));
         Assert.True(SameValues(viaRun, viaWorker));
