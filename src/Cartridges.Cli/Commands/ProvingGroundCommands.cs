@@ -218,10 +218,11 @@ internal static class ProvingGroundCommands
         var init = new Option<string?>("--init") { Description = "Start from the weights of another run's output directory (a staged run; same model size)" };
         var drill = new Option<double?>("--drill-share") { Description = "Share of documents given as recall drills (facts restated, values predicted); keyed data only" };
         var facts = new Option<int?>("--facts-per-record") { Description = "Fact kinds stated per record, 1-9 (0 = all ten): 1 leaves only the surname to tell records apart (the binding stage)" };
+        var ordered = new Option<double?>("--ordered-drills") { Description = "Share of drills restated in document order with every restated token predicted (a copy task that forms induction heads)" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -249,7 +250,9 @@ internal static class ProvingGroundCommands
                 DrillShare = pr.GetValue(drill) ?? r.DrillShare,
                 MaxPositions = pr.GetValue(maxPositions) ?? r.MaxPositions,
                 FactsPerRecord = pr.GetValue(facts) ?? r.FactsPerRecord,
+                OrderedDrillShare = pr.GetValue(ordered) ?? r.OrderedDrillShare,
             };
+            if (r.OrderedDrillShare is < 0 or > 1) throw new ArgumentException($"--ordered-drills must be in [0, 1] (got {r.OrderedDrillShare}).");
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!), pr.GetValue(init)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");
             return Task.FromResult(0);

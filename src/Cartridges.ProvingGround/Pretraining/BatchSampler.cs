@@ -30,7 +30,8 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
         {
             var doc = _generator.Document((long)step * 1000 + i, records);
             var seq = recipe.DrillShare > 0 && recipe.Facts.IsKeyed() && rng.NextDouble() < recipe.DrillShare
-                ? builder.DrillSequence(doc, rng)
+                // The ordered draw is skipped when the share is 0, so earlier recipes replay their exact batches.
+                ? builder.DrillSequence(doc, rng, ordered: recipe.OrderedDrillShare > 0 && rng.NextDouble() < recipe.OrderedDrillShare)
                 : builder.Build(_generator, doc, rng);
             if (seq.Length > recipe.MaxPositions) seq = seq with { Tokens = seq.Tokens[..recipe.MaxPositions], Weights = seq.Weights[..recipe.MaxPositions] };
             var padded = Math.Max(longest, seq.Length) * (result.Count + 1);

@@ -90,6 +90,14 @@ public sealed record PretrainRecipe
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int FactsPerRecord { get; init; }
 
+    /// <summary>
+    /// Share of drills that restate the facts in the document's order with every restated token predicted (a copy task,
+    /// on which induction heads form fastest); the rest are shuffled, values only. Left out of the recipe's JSON when 0,
+    /// so earlier runs resume unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double OrderedDrillShare { get; init; }
+
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;
 

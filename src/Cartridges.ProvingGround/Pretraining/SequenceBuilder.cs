@@ -57,22 +57,33 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
     /// A recall drill on a keyed document: BOS, the document, then every fact restated in random order as
     /// " {surname} {attribute} {value}." with only the values predicted. Each value is then readable only by matching
     /// its two-token key against the document — the circuit questions need — with a target every few tokens instead
-    /// of one per chat turn.
+    /// of one per chat turn. With <paramref name="ordered"/> the facts are restated in the document's own order and every
+    /// restated token is predicted: a copy of the document, the task induction heads form on fastest.
     /// </summary>
-    public TrainingSequence DrillSequence(RecordsDocument doc, Random rng)
+    public TrainingSequence DrillSequence(RecordsDocument doc, Random rng, bool ordered = false)
     {
         ArgumentNullException.ThrowIfNull(doc);
         ArgumentNullException.ThrowIfNull(rng);
         var tokens = new List<int> { tokenizer.BosId ?? 0 };
         var weights = new List<float> { 0f };
         Add(tokens, weights, doc.Text + "\n\nSummary:", recipe.ContextLossWeight);
-        foreach (var (r, k) in DrillOrder(doc, rng))
+        var around = ordered ? 1f : recipe.ContextLossWeight;
+        foreach (var (r, k) in ordered ? DocumentOrder(doc, recipe.Facts) : DrillOrder(doc, rng))
         {
-            Add(tokens, weights, KeyedTemplates.Key(k, r, recipe.Facts), recipe.ContextLossWeight);
+            Add(tokens, weights, KeyedTemplates.Key(k, r, recipe.Facts), around);
             Add(tokens, weights, " " + RecordTemplates.Answer(k, r), 1f);
-            Add(tokens, weights, ".", recipe.ContextLossWeight);
+            Add(tokens, weights, ".", around);
         }
         return new TrainingSequence([.. tokens], [.. weights]);
+    }
+
+    /// <summary>The document's facts in the order its text states them.</summary>
+    public static IReadOnlyList<(PatientRecord Record, FactKind Kind)> DocumentOrder(RecordsDocument doc, FactStyle style)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        // A keyed fact's key (surname and attribute) occurs once in its document, so its position orders the facts.
+        return doc.Records.SelectMany(r => doc.FactKinds.Select(k => (r, k)))
+            .OrderBy(f => doc.Text.IndexOf(KeyedTemplates.Key(f.k, f.r, style).Trim(), StringComparison.Ordinal)).ToList();
     }
 
     /// <summary>The order in which a drill restates the document's facts (what <see cref="DrillSequence"/> draws from <paramref name="rng"/>).</summary>

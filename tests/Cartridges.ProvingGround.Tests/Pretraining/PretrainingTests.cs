@@ -201,6 +201,43 @@ public sealed class PretrainingTests
         Assert.All(seq.Weights, w => Assert.True(w is 1f or 0.1f or 0f));
     }
 
+    [Theory]
+    [InlineData(FactStyle.Keyed)]
+    [InlineData(FactStyle.KeyedNameNext)]
+    public void OrderedDrill_CopiesTheDocumentsFactsInItsOrder_EveryRestatedTokenPredicted(FactStyle style)
+    {
+        var recipe = Tiny with { Facts = style, ContextLossWeight = 0.1f };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var doc = new RecordsGenerator(RecordSplit.Train, 2, style).Document(7, 3);
+        var seq = new SequenceBuilder(tokenizer, recipe).DrillSequence(doc, new Random(1), ordered: true);
+        var summary = tokenizer.Decode(seq.Tokens).Split("Summary:")[1];
+        // The restatement is the document's facts, sentence by sentence, in the document's order.
+        var facts = SequenceBuilder.DocumentOrder(doc, style);
+        Assert.Equal(30, facts.Count);
+        Assert.Equal(string.Concat(facts.Select(f => KeyedTemplates.Key(f.Kind, f.Record, style) + " " + RecordTemplates.Answer(f.Kind, f.Record) + ".")), summary);
+        var positions = facts.Select(f => doc.Text.IndexOf(KeyedTemplates.Key(f.Kind, f.Record, style).Trim(), StringComparison.Ordinal)).ToList();
+        Assert.All(positions, p => Assert.True(p >= 0));
+        Assert.Equal(positions.Order(), positions);
+        // Everything after "Summary:" is a target; the document keeps the context weight.
+        var start = seq.Length - tokenizer.Encode(summary).Count;
+        Assert.All(seq.Weights[start..], w => Assert.Equal(1f, w));
+        Assert.All(seq.Weights[1..start], w => Assert.Equal(0.1f, w));
+        // A recipe that never asks for ordered drills draws exactly the batches it drew before the option existed.
+        var plain = Tiny with { Facts = style, DrillShare = 1, StartRecords = 3, MaxRecords = 3, ContextLossWeight = 0.1f };
+        var withZero = plain with { OrderedDrillShare = 0 };
+        Assert.Equal(new BatchSampler(new SequenceBuilder(tokenizer, plain), plain).Batch(3).Select(b => b.Tokens),
+            new BatchSampler(new SequenceBuilder(tokenizer, withZero), withZero).Batch(3).Select(b => b.Tokens));
+        Assert.DoesNotContain("OrderedDrillShare", System.Text.Json.JsonSerializer.Serialize(withZero));
+        var mixed = plain with { OrderedDrillShare = 0.5 };
+        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, mixed), mixed);
+        var drills = Enumerable.Range(0, 20).SelectMany(step => sampler.Batch(step)).ToList();
+        // Some drills are copies (every restated token a target, the full stops too), the others predict only values.
+        var stop = tokenizer.Encode(".").Single();
+        bool PredictsStops(TrainingSequence b) => b.Tokens.Where((t, i) => t == stop && b.Weights[i] == 1f).Any();
+        Assert.Contains(drills, PredictsStops);
+        Assert.Contains(drills, b => !PredictsStops(b));
+    }
+
     [Fact]
     public void BindingStage_DrillsAndBatchesUseOnlyTheDocumentsKinds_AndTheRecipeKeepsItsOldJson()
     {
