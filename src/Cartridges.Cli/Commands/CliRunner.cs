@@ -20,6 +20,19 @@ internal static class CliRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                                                 or HttpRequestError.SecureConnectionError)
+        {
+            // The usual first mistake: no silo at the endpoint. One line that says what to do, not a socket stack trace.
+            Console.Error.WriteLine($"error: cannot reach the cluster ({e.Message}). Start one with `cartridges serve`, or point " +
+                                    "--endpoint (or CARTRIDGES_ENDPOINT) at a running silo; --embedded DIR runs one in this process.");
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled");

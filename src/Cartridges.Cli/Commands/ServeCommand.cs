@@ -1,10 +1,13 @@
 // `cartridges serve`: runs a silo host (Orleans silo + OpenAI-compatible HTTP API + dashboard) in this process,
 // the same host as src/Cartridges.Silo, configured from options instead of appsettings.
 using System.CommandLine;
+using Cartridges.Grains.Engines;
+using Cartridges.Model.Config;
 using Cartridges.Silo.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -28,10 +31,23 @@ internal static class ServeCommand
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
-            var app = Build(Path.GetFullPath(pr.GetValue(data)!), pr.GetValue(model)!, pr.GetValue(profile)!, pr.GetValue(connection), pr.GetValue(device)!,
+            // A missing directory or unknown id fails here, with one line and exit 1, before anything starts.
+            var modelDir = await CliRunner.ResolveModelAsync(pr.GetValue(model)!, ct);
+            ModelConfig.Load(modelDir);
+            var app = Build(Path.GetFullPath(pr.GetValue(data)!), modelDir, pr.GetValue(profile)!, pr.GetValue(connection), pr.GetValue(device)!,
                 pr.GetValue(gpu), pr.GetValue(urls)!);
-            Console.WriteLine($"serving on {pr.GetValue(urls)} (dashboard at /dashboard, API at /v1); Ctrl+C stops");
             await app.StartAsync(ct);
+            try
+            {
+                // An accelerator silo loads its model now, so broken weights stop the server instead of failing cartridges later.
+                if (pr.GetValue(gpu)) await app.Services.GetRequiredService<SiloEngineHost>().GetAsync("default");
+            }
+            catch
+            {
+                await app.StopAsync(CancellationToken.None);
+                throw;
+            }
+            Console.WriteLine($"serving {modelDir} on {pr.GetValue(urls)} (dashboard at /dashboard, API at /v1); Ctrl+C stops");
             await app.WaitForShutdownAsync(ct);
             return 0;
         }));

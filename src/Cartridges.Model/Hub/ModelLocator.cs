@@ -17,6 +17,22 @@ public static class ModelLocator
         if (Directory.Exists(modelDirOrId))
             return Path.GetFullPath(modelDirOrId);
 
+        // Written as a path (./x, ../x, /x, ~/x, a\b, a/b/c): a missing directory, never a Hugging Face id to try online.
+        if (modelDirOrId.StartsWith('.') || modelDirOrId.StartsWith('/') || modelDirOrId.StartsWith('~') || modelDirOrId.Contains('\\')
+            || modelDirOrId.Split('@')[0].Count(c => c == '/') > 1)
+        {
+            var why = ".";
+            try
+            {
+                HubRepoId.Parse(modelDirOrId);
+            }
+            catch (ArgumentException e)
+            {
+                why = $", and {e.Message}";
+            }
+            throw new ArgumentException($"Model directory `{modelDirOrId}` does not exist{Near(modelDirOrId)}{why}", nameof(modelDirOrId));
+        }
+
         HubRepoId repo;
         try
         {
@@ -39,6 +55,25 @@ public static class ModelLocator
                 : $"Offline (HF_HUB_OFFLINE) and {repo} is incomplete in the cache at {cache.Root}: missing {string.Join(", ", missing!)}.");
 
         using var client = new HubFileClient(options, repo);
-        return await new HubModelDownloader(cache, client, repo, options, progress).DownloadAsync(ct);
+        try
+        {
+            return await new HubModelDownloader(cache, client, repo, options, progress).DownloadAsync(ct);
+        }
+        catch (HubException e) when (Directory.Exists(Path.GetDirectoryName(modelDirOrId)))
+        {
+            // "models/typo" reads as an id too; where its folder exists locally, a mistyped directory is the likelier mistake.
+            throw new HubException($"No model directory `{modelDirOrId}` exists{Near(modelDirOrId)}, and as a Hugging Face id: {e.Message}", e.StatusCode, e);
+        }
+    }
+
+    // What the parent folder of a missing model directory holds, to spot a typo.
+    static string Near(string path)
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(path.StartsWith('~')
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.TrimStart('~', '/'))
+            : path));
+        if (parent is null || !Directory.Exists(parent)) return "";
+        var names = Directory.EnumerateDirectories(parent).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(8).ToList();
+        return names.Count == 0 ? $" (`{parent}` is empty)" : $" (`{parent}` holds: {string.Join(", ", names)})";
     }
 }

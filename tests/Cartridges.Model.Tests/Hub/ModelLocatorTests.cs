@@ -93,6 +93,40 @@ public sealed class ModelLocatorTests
     }
 
     [Fact]
+    public async Task ResolveAsync_MissingPathShapedDirectory_FailsAtOnce_ListingItsFolder_WithoutTheHub()
+    {
+        using var home = new TempHfHome();
+        Directory.CreateDirectory(Path.Combine(home.Path, "tiny-model"));
+        var options = new HubOptions { CacheDir = home.Hub, HttpMessageHandler = new NoNetworkHandler() };
+        foreach (var path in new[] { Path.Combine(home.Path, "tiny-modle"), "./no-such-model-dir", "a/b/no-such-model" })
+        {
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => ModelLocator.ResolveAsync(path, options));
+            Assert.Contains($"`{path}` does not exist", e.Message);
+        }
+        var typo = await Assert.ThrowsAsync<ArgumentException>(() => ModelLocator.ResolveAsync(Path.Combine(home.Path, "tiny-modle"), options));
+        Assert.Contains("tiny-model", typo.Message); // the folder's contents show the typo
+    }
+
+    [Fact]
+    public async Task ResolveAsync_IdShapedTypoOfALocalFolder_SaysSoWhenTheHubHasNoSuchRepo()
+    {
+        using var home = new TempHfHome();
+        using var server = new FakeHubServer(FakeModelRepo.Id, FakeModelRepo.Files(sharded: false));
+        var local = $"local-models-{Guid.NewGuid():N}"[..20];
+        Directory.CreateDirectory(Path.Combine(local, "records-small"));
+        try
+        {
+            var e = await Assert.ThrowsAsync<HubException>(() => ModelLocator.ResolveAsync($"{local}/records-smal", Options(server, home)));
+            Assert.Contains($"No model directory `{local}/records-smal` exists", e.Message);
+            Assert.Contains("records-small", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(local, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ResolveAsync_OfflineAndNotCached_FailsNamingTheRepo()
     {
         using var home = new TempHfHome();
