@@ -17,6 +17,21 @@ public static class SequenceScorer
     /// </summary>
     public static Tensor Logits(TransformerModel model, IReadOnlyList<IReadOnlyList<int>> sequences, IReadOnlyList<PrefixSegment>? prefix = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();
+        return model.Logits(Hidden(model, sequences, prefix)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The same forward pass, with logits left for the rows a loss selects (<see cref="LogitRows"/>): training reads a
+    /// conversation's answer positions, not all B·T of them.
+    /// </summary>
+    public static LogitRows Rows(TransformerModel model, IReadOnlyList<IReadOnlyList<int>> sequences, IReadOnlyList<PrefixSegment>? prefix = null) =>
+        LogitRows.OfHidden(model, Hidden(model, sequences, prefix));
+
+    /// <summary>Final hidden states [B, T, D] of right-padded sequences attending to `prefix`.</summary>
+    static Tensor Hidden(TransformerModel model, IReadOnlyList<IReadOnlyList<int>> sequences, IReadOnlyList<PrefixSegment>? prefix)
+    {
         if (sequences.Count == 0 || sequences.Any(s => s.Count == 0)) throw new ArgumentException("Every sequence needs at least one token.");
         var t = sequences.Max(s => s.Count);
         var padded = new long[sequences.Count * t];
@@ -31,7 +46,7 @@ public static class SequenceScorer
             ValidLengths = sequences.Select(s => s.Count).ToArray(),
             Prefixes = prefix is null ? null : Enumerable.Repeat(prefix, sequences.Count).ToArray(),
         });
-        return model.Logits(hidden).MoveToOuterDisposeScope();
+        return hidden.MoveToOuterDisposeScope();
     }
 
     /// <summary>Top-k (ids, log-probs) at every position of every sequence, untempered, in float32.</summary>

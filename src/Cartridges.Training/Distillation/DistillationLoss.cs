@@ -1,5 +1,6 @@
 // Context-distillation loss (method §4). Student = the model with the cartridge as its KV prefix and no corpus;
 // teacher = the same model with the corpus chunk in context, stored as top-k log-probs per answer token.
+using Cartridges.Model.Scoring;
 using Cartridges.Training.Data;
 using static TorchSharp.torch;
 
@@ -18,12 +19,12 @@ public static class DistillationLoss
     /// The sparse teacher distribution is not renormalised (Σ_k exp ℓ ≤ 1): the tail mass outside the top-k
     /// simply does not contribute, as in the method. log_softmax runs in fp32 over the full vocabulary.
     /// </remarks>
-    public static (Tensor Sum, int Tokens) Compute(Tensor logits, IReadOnlyList<TrainingExample> examples)
+    public static (Tensor Sum, int Tokens) Compute(LogitRows logits, IReadOnlyList<TrainingExample> examples)
     {
         if (examples.Count == 0) throw new ArgumentException("The loss needs at least one example.");
         CheckShape(logits, examples.Count, examples.Max(e => e.Tokens.Length));
-        var t = logits.shape[1];
-        var vocab = logits.shape[2];
+        var t = logits.Positions;
+        var vocab = logits.Vocab;
         var n = examples.Sum(e => e.TopKIds.Length);
         var k = n == 0 ? 1 : examples.Where(e => e.TopKIds.Length > 0).Max(e => e.TopKIds.Max(r => r.Length));
         var rows = new long[n];
@@ -53,24 +54,20 @@ public static class DistillationLoss
             }
         }
         using var scope = NewDisposeScope();
-        if (n == 0) return (zeros([], ScalarType.Float32, logits.device).MoveToOuterDisposeScope(), 0);
-        var studentLogProbs = SelectLogProbs(logits, rows).gather(1, tensor(ids, device: logits.device).view(n, k)); // [n, k]
-        var pTeacher = tensor(teacher, device: logits.device).view(n, k).exp();                                    // [n, k]
+        if (n == 0) return (zeros([], ScalarType.Float32, logits.Device).MoveToOuterDisposeScope(), 0);
+        var studentLogProbs = SelectLogProbs(logits, rows).gather(1, tensor(ids, device: logits.Device).view(n, k)); // [n, k]
+        var pTeacher = tensor(teacher, device: logits.Device).view(n, k).exp();                                    // [n, k]
         return ((-(pTeacher * studentLogProbs).sum()).MoveToOuterDisposeScope(), n);
     }
 
-    /// <summary>log_softmax in fp32 of the logits rows [B·T] listed in `rows` → [rows, V]; only those rows are normalised.</summary>
-    internal static Tensor SelectLogProbs(Tensor logits, long[] rows)
-    {
-        var flat = logits.reshape(-1, logits.shape[2]);
-        return flat.index_select(0, tensor(rows, device: logits.device)).to(ScalarType.Float32).log_softmax(-1);
-    }
+    /// <summary>log_softmax in fp32 of the logits rows [B·T] listed in `rows` → [rows, V]; only those rows are computed.</summary>
+    internal static Tensor SelectLogProbs(LogitRows logits, long[] rows) => logits.Select(rows).log_softmax(-1);
 
-    internal static void CheckShape(Tensor logits, int sequences, int longest)
+    internal static void CheckShape(LogitRows logits, int sequences, int longest)
     {
-        if (logits.dim() != 3 || logits.shape[0] != sequences)
-            throw new ArgumentException($"Expected logits [{sequences}, T, V]; got [{string.Join(", ", logits.shape)}].");
-        if (logits.shape[1] < longest)
-            throw new ArgumentException($"Logits cover {logits.shape[1]} positions but the longest sequence has {longest} tokens.");
+        if (logits.Sequences != sequences)
+            throw new ArgumentException($"Expected logits [{sequences}, T, V]; got {logits.Sequences} sequences.");
+        if (logits.Positions < longest)
+            throw new ArgumentException($"Logits cover {logits.Positions} positions but the longest sequence has {longest} tokens.");
     }
 }

@@ -1,6 +1,7 @@
 // Context distillation (method §4) over synthesized conversations: student input from the user header on, loss on
 // the answer tokens against the teacher's stored top-k distribution.
 using System.Security.Cryptography;
+using Cartridges.Model.Scoring;
 using Cartridges.Training.Data;
 using static TorchSharp.torch;
 
@@ -44,7 +45,7 @@ public sealed class DistillationObjective : TrainingObjective
     public override int LossTokens(int index) => _lossTokens[index];
 
     /// <inheritdoc />
-    public override (Tensor Sum, int Tokens) Loss(Tensor logits, IReadOnlyList<int> indices) =>
+    public override (Tensor Sum, int Tokens) Loss(LogitRows logits, IReadOnlyList<int> indices) =>
         DistillationLoss.Compute(logits, indices.Select(i => _examples[i]).ToArray());
 
     /// <inheritdoc />

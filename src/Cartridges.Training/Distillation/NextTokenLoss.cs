@@ -1,5 +1,6 @@
 // Next-token prediction on raw corpus text: the ablation of method §4 ("memorises but does not generalise").
 // The student (cartridge as prefix) is trained to predict the corpus itself instead of the teacher's answers.
+using Cartridges.Model.Scoring;
 using static TorchSharp.torch;
 
 namespace Cartridges.Training.Distillation;
@@ -12,12 +13,12 @@ public static class NextTokenLoss
     /// predicted tokens. `logits` [B, T, V] are the student's logits for `sequences` (right-padded).
     /// </summary>
     /// <remarks>loss = − Σ_b Σ_{t=1}^{n_b-1} log_softmax(z_{b,t-1})[x_{b,t}] (fp32).</remarks>
-    public static (Tensor Sum, int Tokens) Compute(Tensor logits, IReadOnlyList<IReadOnlyList<int>> sequences)
+    public static (Tensor Sum, int Tokens) Compute(LogitRows logits, IReadOnlyList<IReadOnlyList<int>> sequences)
     {
         if (sequences.Count == 0) throw new ArgumentException("The loss needs at least one sequence.");
         DistillationLoss.CheckShape(logits, sequences.Count, sequences.Max(s => s.Count));
-        var t = logits.shape[1];
-        var vocab = logits.shape[2];
+        var t = logits.Positions;
+        var vocab = logits.Vocab;
         var n = sequences.Sum(s => Math.Max(0, s.Count - 1));
         var rows = new long[n];
         var targets = new long[n];
@@ -32,8 +33,8 @@ public static class NextTokenLoss
             }
         }
         using var scope = NewDisposeScope();
-        if (n == 0) return (zeros([], ScalarType.Float32, logits.device).MoveToOuterDisposeScope(), 0);
-        var logProbs = DistillationLoss.SelectLogProbs(logits, rows).gather(1, tensor(targets, device: logits.device).view(n, 1)); // [n, 1]
+        if (n == 0) return (zeros([], ScalarType.Float32, logits.Device).MoveToOuterDisposeScope(), 0);
+        var logProbs = DistillationLoss.SelectLogProbs(logits, rows).gather(1, tensor(targets, device: logits.Device).view(n, 1)); // [n, 1]
         return ((-logProbs.sum()).MoveToOuterDisposeScope(), n);
     }
 }

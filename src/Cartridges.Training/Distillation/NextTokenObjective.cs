@@ -1,6 +1,7 @@
 // The next-token-prediction ablation (method §4): the same cartridge trained on chunks of the tokenized corpus
 // with plain cross-entropy, through the same optimiser, batching and checkpoints as distillation.
 using System.Security.Cryptography;
+using Cartridges.Model.Scoring;
 using static TorchSharp.torch;
 
 namespace Cartridges.Training.Distillation;
@@ -50,7 +51,7 @@ public sealed class NextTokenObjective : TrainingObjective
     public override int LossTokens(int index) => _sequences[index].Length - 1;
 
     /// <inheritdoc />
-    public override (Tensor Sum, int Tokens) Loss(Tensor logits, IReadOnlyList<int> indices) =>
+    public override (Tensor Sum, int Tokens) Loss(LogitRows logits, IReadOnlyList<int> indices) =>
         NextTokenLoss.Compute(logits, indices.Select(i => (IReadOnlyList<int>)_sequences[i]).ToArray());
 
     /// <inheritdoc />

@@ -172,7 +172,7 @@ public sealed class Trainer : IDisposable
     {
         using var scope = NewDisposeScope();
         var prefix = _cartridge.AsPrefix(); // differentiable view, rebuilt per pass (its tensors die with the scope)
-        var logits = SequenceScorer.Logits(_model, microBatch.Select(_objective.Tokens).ToArray(), [new PrefixSegment(prefix, 0)]);
+        var logits = SequenceScorer.Rows(_model, microBatch.Select(_objective.Tokens).ToArray(), [new PrefixSegment(prefix, 0)]);
         var (sum, _) = _objective.Loss(logits, microBatch);
         if (sum.requires_grad) (sum / lossTokens).backward();
         return sum.item<float>();

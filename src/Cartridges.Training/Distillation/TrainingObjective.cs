@@ -2,6 +2,7 @@
 // the loss of a micro-batch of them. The trainer owns the optimiser, batching and checkpoints; objectives own data.
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Cartridges.Model.Scoring;
 using static TorchSharp.torch;
 
 namespace Cartridges.Training.Distillation;
@@ -30,7 +31,7 @@ public abstract class TrainingObjective
     public abstract int MaxTokenId { get; }
 
     /// <summary>Loss sum and loss-token count of the sequences `indices`, given their student logits [B, T, V].</summary>
-    public abstract (Tensor Sum, int Tokens) Loss(Tensor logits, IReadOnlyList<int> indices);
+    public abstract (Tensor Sum, int Tokens) Loss(LogitRows logits, IReadOnlyList<int> indices);
 
     /// <summary>Identity of the dataset: a checkpoint made on other data is refused.</summary>
     public string Fingerprint => _fingerprint.Value;

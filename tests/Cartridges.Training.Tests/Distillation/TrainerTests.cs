@@ -171,6 +171,36 @@ public sealed class TrainerTests(ITestOutputHelper output)
     static float MaxAbs(IEnumerable<Tensor> tensors) => tensors.Max(t => t.abs().max().item<float>());
 
     [Fact]
+    public void LossOnSelectedLogitRows_EqualsTheLossOnFullLogits_InValueAndGradient()
+    {
+        // Training builds logits only for the rows the loss reads; the LM head is applied row by row, so that must give
+        // the loss and the cartridge gradient of the full [B, T, V] logits up to fp32 summation order.
+        using var model = TinyModels.Load();
+        var tok = TinyModels.Tokenizer();
+        var objective = new DistillationObjective(Examples(model, tok, 3));
+        int[] batch = [0, 1, 2];
+        using var viaFull = InitialCartridge(model, tok);
+        using var viaRows = Clone(viaFull);
+        double Backward(Cartridge cartridge, bool rows)
+        {
+            using var scope = NewDisposeScope();
+            var sequences = batch.Select(objective.Tokens).ToArray();
+            PrefixSegment[] prefix = [new PrefixSegment(cartridge.AsPrefix(), 0)];
+            var (sum, _) = rows ? objective.Loss(SequenceScorer.Rows(model, sequences, prefix), batch) : objective.Loss(SequenceScorer.Logits(model, sequences, prefix), batch);
+            sum.backward();
+            return sum.item<float>();
+        }
+        var full = Backward(viaFull, rows: false);
+        var selected = Backward(viaRows, rows: true);
+        Assert.True(Math.Abs(full - selected) <= 1e-5 * Math.Abs(full), $"loss {full} vs {selected}");
+        var gFull = Gradients(viaFull);
+        var gRows = Gradients(viaRows);
+        var scale = MaxAbs(gFull);
+        Assert.True(scale > 0);
+        Assert.True(MaxAbs(gFull.Zip(gRows, (a, b) => a - b)) <= 1e-4 * scale);
+    }
+
+    [Fact]
     public async Task RunAsync_RunsEveryMicroBatchAsItsOwnWorkItemOnTheDeviceThread_AndMatchesRun()
     {
         using var model = TinyModels.Load();
