@@ -1,6 +1,7 @@
 // Full-parameter next-token training of a TransformerModel through the runtime's own forward pass: the
 // model's weight tensors are made leaf tensors that require gradients, so training and serving run the same
 // code. Loss = Σ w_t · (−log p(x_t | x_<t)) / Σ w_t over the batch, logits computed only where w_t > 0.
+using Cartridges.Model.Scoring;
 using Cartridges.Model.Transformer;
 using static TorchSharp.torch;
 
@@ -45,13 +46,12 @@ public sealed class FullParameterTrainer : IDisposable
     {
         var (tokens, targets, weights, positions) = Pack(batch);
         var hidden = _model.Forward(new ForwardBatch { Tokens = tokens });
-        var flat = hidden.view(-1, hidden.shape[^1]).index_select(0, positions);
-        var logp = _model.Logits(flat).log_softmax(-1);
+        var logp = LogitRows.OfHidden(_model, hidden).Select(positions).log_softmax(-1);
         var nll = -logp.gather(1, targets.unsqueeze(1)).squeeze(1);
         return (nll * weights).sum() / weights.sum();
     }
 
-    (Tensor Tokens, Tensor Targets, Tensor Weights, Tensor Positions) Pack(IReadOnlyList<TrainingSequence> batch)
+    (Tensor Tokens, Tensor Targets, Tensor Weights, long[] Positions) Pack(IReadOnlyList<TrainingSequence> batch)
     {
         var t = batch.Max(s => s.Length);
         var ids = new long[batch.Count * t];
@@ -74,7 +74,7 @@ public sealed class FullParameterTrainer : IDisposable
         }
         var device = _model.Device;
         return (tensor(ids, device: device).view(batch.Count, t), tensor(targets.ToArray(), device: device),
-            tensor(weights.ToArray(), device: device), tensor(positions.ToArray(), device: device));
+            tensor(weights.ToArray(), device: device), positions.ToArray());
     }
 
     /// <inheritdoc />

@@ -123,10 +123,13 @@ public sealed class Trainer : IDisposable
     PendingStep BeginStep()
     {
         if (OptimizerStep >= _options.Steps) throw new InvalidOperationException($"All {_options.Steps} optimizer steps are done.");
-        var batch = _order!.Next(_options.GlobalBatchSize);
-        var microBatches = MicroBatchPlanner.Plan(batch, i => _objective.Tokens(i).Count, _options.MicroBatchSize, _options.MicroBatchTokens).ToList();
-        return new PendingStep(microBatches, batch.Sum(_objective.LossTokens), batch.Sum(i => _objective.Tokens(i).Count));
+        return Plan(_order!.Next(_options.GlobalBatchSize));
     }
+
+    // The batch cut into micro-batches as the options say, with its loss and input token counts.
+    PendingStep Plan(IReadOnlyList<int> batch) =>
+        new([.. MicroBatchPlanner.Plan(batch, i => _objective.Tokens(i).Count, _options.MicroBatchSize, _options.MicroBatchTokens)],
+            batch.Sum(_objective.LossTokens), batch.Sum(i => _objective.Tokens(i).Count));
 
     TrainingProgress? ContinueStep(PendingStep step)
     {
@@ -159,11 +162,9 @@ public sealed class Trainer : IDisposable
     /// </summary>
     internal (double LossSum, int LossTokens, int InputTokens) AccumulateGradients(IReadOnlyList<int> batch)
     {
-        var lossTokens = batch.Sum(_objective.LossTokens);
-        var lossSum = 0.0;
-        foreach (var microBatch in MicroBatchPlanner.Plan(batch, i => _objective.Tokens(i).Count, _options.MicroBatchSize, _options.MicroBatchTokens))
-            lossSum += MicroBatchBackward(microBatch, lossTokens);
-        return (lossSum, lossTokens, batch.Sum(i => _objective.Tokens(i).Count));
+        var step = Plan(batch);
+        while (!step.Done) ContinueStep(step);
+        return (step.LossSum, step.LossTokens, step.InputTokens);
     }
 
     // The mean is over loss tokens of the whole global batch, so each micro-batch contributes sum / total: the
