@@ -191,6 +191,12 @@ internal static class ProvingGroundCommands
         return cmd;
     }
 
+    static FactKind[] ParseKinds(IEnumerable<string> names) =>
+        [.. names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(n =>
+            Enum.TryParse<FactKind>(n, ignoreCase: true, out var k) && Enum.IsDefined(k) && !int.TryParse(n, out _)
+                ? k
+                : throw new ArgumentException($"unknown fact kind '{n}' (known: {string.Join(", ", Enum.GetNames<FactKind>())})"))];
+
     /// <summary>`model pretrain`.</summary>
     public static Command Pretrain()
     {
@@ -219,10 +225,12 @@ internal static class ProvingGroundCommands
         var drill = new Option<double?>("--drill-share") { Description = "Share of documents given as recall drills (facts restated, values predicted); keyed data only" };
         var facts = new Option<int?>("--facts-per-record") { Description = "Fact kinds stated per record, 1-9 (0 = all ten): 1 leaves only the surname to tell records apart (the binding stage)" };
         var ordered = new Option<double?>("--ordered-drills") { Description = "Share of drills restated in document order with every restated token predicted (a copy task that forms induction heads)" };
+        var kinds = new Option<string[]>("--fact-kinds") { Description = $"Fact kinds documents draw from (default all): {string.Join(", ", Enum.GetNames<FactKind>())}", AllowMultipleArgumentsPerToken = true };
+        var floor = new Option<int?>("--records-floor") { Description = "Fewest records per training document (default: half the curriculum's ceiling)" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -251,7 +259,10 @@ internal static class ProvingGroundCommands
                 MaxPositions = pr.GetValue(maxPositions) ?? r.MaxPositions,
                 FactsPerRecord = pr.GetValue(facts) ?? r.FactsPerRecord,
                 OrderedDrillShare = pr.GetValue(ordered) ?? r.OrderedDrillShare,
+                FactKinds = pr.GetValue(kinds) is { Length: > 0 } named ? ParseKinds(named) : r.FactKinds,
+                RecordsFloor = pr.GetValue(floor) ?? r.RecordsFloor,
             };
+            if (r.RecordsFloor < 0) throw new ArgumentException($"--records-floor must be at least 0 (got {r.RecordsFloor}).");
             if (r.OrderedDrillShare is < 0 or > 1) throw new ArgumentException($"--ordered-drills must be in [0, 1] (got {r.OrderedDrillShare}).");
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!), pr.GetValue(init)).Run(pr.GetValue(resume), cancel: ct);
             Console.WriteLine($"done: last loss {loss:F4}; model in {Path.GetFullPath(pr.GetValue(output)!)}");

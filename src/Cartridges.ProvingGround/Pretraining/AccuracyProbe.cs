@@ -20,9 +20,10 @@ public sealed record ProbeResult(int Records, double MeanTokens, double WithDocu
     IReadOnlyDictionary<FactKind, double>? ByKind = null);
 
 /// <summary>Scores exact match on a fixed set of held-out questions.</summary>
-public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied, int factsPerRecord = 0)
+public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied, int factsPerRecord = 0,
+    IReadOnlyList<FactKind>? kinds = null)
 {
-    readonly RecordsGenerator _generator = new(split, seed, style, factsPerRecord);
+    readonly RecordsGenerator _generator = new(split, seed, style, factsPerRecord, kinds);
 
     /// <summary>The wording of the probe's documents.</summary>
     public FactStyle Style => style;

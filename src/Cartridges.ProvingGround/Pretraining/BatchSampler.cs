@@ -1,6 +1,6 @@
 // The data of optimizer step s, a pure function of (seed, s): resuming from a checkpoint replays exactly the
 // batches an uninterrupted run would have seen; a gated curriculum's ceiling is the only state, kept in the
-// checkpoint. Curriculum: the record count of each step is uniform in [ceiling/2, ceiling], the ceiling ramping
+// checkpoint. Curriculum: the record count of each step is uniform in [ceiling/2 (or the recipe's floor), ceiling], the ceiling ramping
 // from StartRecords to MaxRecords (or growing when the gate passes).
 using Cartridges.ProvingGround.Records;
 
@@ -9,14 +9,15 @@ namespace Cartridges.ProvingGround.Pretraining;
 /// <summary>Deterministic training batches for a recipe.</summary>
 public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
 {
-    readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed, recipe.Facts, recipe.FactsPerRecord);
+    readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed, recipe.Facts, recipe.FactsPerRecord, recipe.FactKinds);
 
     /// <summary>Records per document at step <paramref name="step"/> (under <paramref name="ceiling"/>, default the recipe's ramp).</summary>
     public int RecordsAt(int step, int? ceiling = null)
     {
         var max = ceiling ?? recipe.RecordCeiling(step);
         var rng = _generator.StreamRng("records-count", step);
-        return rng.Next(Math.Max(recipe.MinRecords, max / 2), max + 1);
+        var floor = recipe.RecordsFloor > 0 ? Math.Min(recipe.RecordsFloor, max) : max / 2;
+        return rng.Next(Math.Max(recipe.MinRecords, floor), max + 1);
     }
 
     /// <summary>The sequences of step <paramref name="step"/>: as many documents as fit the token budget (at least one).</summary>

@@ -98,6 +98,21 @@ public sealed record PretrainRecipe
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public double OrderedDrillShare { get; init; }
 
+    /// <summary>
+    /// The fact kinds documents draw from (null = all ten): single-token kinds with many values (patient numbers) make
+    /// the binding stage the plain key–value recall on which small models bind fastest. Left out of the JSON when null.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<FactKind>? FactKinds { get; init; }
+
+    /// <summary>
+    /// Fewest records of a training document below the curriculum's ceiling (0 = half the ceiling, as before): a floor
+    /// of 2 under a ceiling of 8 keeps the short documents on which binding is learned first in every step. Left out of
+    /// the JSON when 0.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int RecordsFloor { get; init; }
+
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;
 

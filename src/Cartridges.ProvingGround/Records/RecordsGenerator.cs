@@ -11,19 +11,27 @@ public sealed class RecordsGenerator
 {
     /// <summary>
     /// Creates a generator for a split (and a wording of the fact sentences); with <paramref name="factsPerRecord"/>
-    /// between 1 and 9 each document states only that many fact kinds (drawn per document, the same for every patient).
+    /// between 1 and 9 each document states only that many fact kinds (drawn per document, the same for every patient),
+    /// and with <paramref name="kinds"/> they are drawn from those kinds only (all of them when
+    /// <paramref name="factsPerRecord"/> is 0).
     /// </summary>
-    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0)
+    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0, IReadOnlyList<FactKind>? kinds = null)
     {
+        var pool = kinds is { Count: > 0 } ? kinds.Distinct().Order().ToArray() : AllKinds;
         ArgumentOutOfRangeException.ThrowIfNegative(factsPerRecord);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(factsPerRecord, AllKinds.Length);
+        if (factsPerRecord > pool.Length)
+            throw new ArgumentOutOfRangeException(nameof(factsPerRecord), $"{factsPerRecord} fact kinds per record, but only {pool.Length} kinds to draw from ({string.Join(", ", pool)})");
         Split = split;
         Seed = seed;
         Style = style;
-        FactsPerRecord = factsPerRecord == 0 ? AllKinds.Length : factsPerRecord;
+        Kinds = pool;
+        FactsPerRecord = factsPerRecord == 0 ? pool.Length : factsPerRecord;
     }
 
     static readonly FactKind[] AllKinds = Enum.GetValues<FactKind>();
+
+    /// <summary>The fact kinds documents draw from (all ten unless the generator was given fewer).</summary>
+    public IReadOnlyList<FactKind> Kinds { get; }
 
     /// <summary>Fact kinds each document states about every patient (all ten unless the generator was narrowed).</summary>
     public int FactsPerRecord { get; }
@@ -47,7 +55,7 @@ public sealed class RecordsGenerator
         var rng = StreamRng("document", index);
         var patients = SamplePatients(rng, records);
         // The narrowed kinds come from their own stream, so full documents stay what they were.
-        var kinds = FactsPerRecord == AllKinds.Length ? null : Shuffled(StreamRng("kinds", index), AllKinds).Take(FactsPerRecord).Order().ToArray();
+        var kinds = FactsPerRecord == AllKinds.Length ? null : Shuffled(StreamRng("kinds", index), Kinds).Take(FactsPerRecord).Order().ToArray();
         return new RecordsDocument($"{Split.ToString().ToLowerInvariant()}-{index:D6}", Split, patients, Render(rng, patients, kinds ?? AllKinds), kinds);
     }
 

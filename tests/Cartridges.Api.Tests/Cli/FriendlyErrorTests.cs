@@ -25,4 +25,15 @@ public sealed class FriendlyErrorTests
         Assert.DoesNotContain("serving", output);
         Assert.False(Directory.Exists(data)); // nothing was started, so nothing was written
     }
+
+    [Fact]
+    public async Task Pretrain_WithAnUnknownFactKind_NamesItAndTheKnownOnes_BeforeWritingAnything()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pretrain-bad-{Guid.NewGuid():N}");
+        var (code, _, error) = await CliProcess.RunAsync("model", "pretrain", "--recipe", "tiny", "--fact-kinds", "number,height", "--out", dir);
+        Assert.Equal(1, code);
+        Assert.Contains("unknown fact kind 'height'", error);
+        Assert.Contains("Number", error);
+        Assert.False(Directory.Exists(dir));
+    }
 }

@@ -260,6 +260,24 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void RecordsFloor_KeepsShortDocumentsUnderTheCeiling_AndTheNewOptionsStayOutOfOldRecipesJson()
+    {
+        var recipe = Tiny with { Facts = FactStyle.Keyed, FactsPerRecord = 1, FactKinds = [FactKind.Number], RecordsFloor = 2, StartRecords = 8, MaxRecords = 8 };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var sampler = new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe);
+        var counts = Enumerable.Range(0, 200).Select(s => sampler.RecordsAt(s)).ToHashSet();
+        // Uniform in [2, 8] instead of [4, 8]: every size from the floor to the ceiling occurs.
+        Assert.Equal(Enumerable.Range(2, 7).ToHashSet(), counts);
+        Assert.All(Enumerable.Range(0, 50), s => Assert.InRange(new BatchSampler(new SequenceBuilder(tokenizer, Tiny with { StartRecords = 8, MaxRecords = 8 }), Tiny with { StartRecords = 8, MaxRecords = 8 }).RecordsAt(s), 4, 8));
+        var batch = sampler.Batch(3);
+        Assert.All(batch, seq => Assert.Contains(" number ", tokenizer.Decode(seq.Tokens), StringComparison.Ordinal));
+        var json = System.Text.Json.JsonSerializer.Serialize(Tiny);
+        Assert.DoesNotContain("FactKinds", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("RecordsFloor", json, StringComparison.Ordinal);
+        Assert.Contains("\"RecordsFloor\":2", System.Text.Json.JsonSerializer.Serialize(recipe), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void StagedRun_StartsFromThePreviousStagesWeights_AndRefusesAnotherSize()
     {
         var first = TinyModelDir.Fresh();

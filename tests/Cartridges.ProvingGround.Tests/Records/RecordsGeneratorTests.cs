@@ -121,6 +121,23 @@ public sealed class RecordsGeneratorTests
     }
 
     [Fact]
+    public void KindPool_DrawsEveryDocumentsKindsFromIt_AndRefusesMoreKindsThanItHolds()
+    {
+        var gen = new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Keyed, 1, [FactKind.Number]);
+        for (var i = 0; i < 10; i++)
+        {
+            var doc = gen.Document(i, 5);
+            Assert.Equal([FactKind.Number], doc.FactKinds);
+            Assert.All(doc.Records, r => Assert.Contains($"{r.Last} number {r.Number}", doc.Text, StringComparison.Ordinal));
+        }
+        var two = new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Keyed, 0, [FactKind.Ward, FactKind.Number, FactKind.Ward]);
+        Assert.Equal([FactKind.Number, FactKind.Ward], two.Kinds);
+        Assert.Equal([FactKind.Number, FactKind.Ward], two.Document(0, 3).FactKinds);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Keyed, 2, [FactKind.Number]));
+        Assert.Contains("only 1 kinds to draw from (Number)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NameFirst_EveryFactSentenceOpensWithTheFullName_AndTheValueFollowsWithinAFewWords()
     {
         var doc = new RecordsGenerator(RecordSplit.Train, 3, FactStyle.NameFirst).Document(0, 6);
