@@ -8,6 +8,12 @@ public sealed record EngineOptions
 
     /// <summary>Initial KV cache length per slot (grows on demand).</summary>
     public int InitialCacheLength { get; init; } = 256;
+
+    /// <summary>
+    /// Prompt tokens fed per sequence per engine step: a long prompt is prefilled a chunk at a time between decode steps,
+    /// so running sequences keep streaming and attention memory stays linear in the prompt.
+    /// </summary>
+    public int PrefillChunkTokens { get; init; } = Transformer.PrefixBuilder.DefaultChunkTokens;
 }
 
 /// <summary>A snapshot of the engine's load and memory.</summary>

@@ -1,5 +1,6 @@
-// Continuous batching: each step starts waiting sequences (prefill) and decodes one token for every running
-// one; sequences join and leave between steps. All tensor work happens on the DeviceWorker thread.
+// Continuous batching: each step admits waiting sequences, feeds every sequence still reading its prompt one prefill
+// chunk, and decodes one token for every sequence past its prompt; sequences join and leave between steps, so a long
+// prompt never stalls the others for more than a chunk. All tensor work happens on the DeviceWorker thread.
 // A sequence's tokens do not depend on its batch-mates: greedy output equals generating it alone. Sampled
 // output is reproducible per seed; against a single-row run it can differ only where BLAS's batched and
 // single-row kernels round a logit differently (~1e-6) and the draw sits on that boundary, which matters only
@@ -22,7 +23,7 @@ public sealed class GenerationEngine : IDisposable
     readonly Queue<(long Ticks, int Tokens)> _recent = new();
     long _nextId, _tokens;
     readonly long _weightBytes;
-    readonly int _initialSlots, _initialLength;
+    readonly int _initialSlots, _initialLength, _prefillChunk;
     volatile bool _disposed;
     int _lastBatch;
     int _maxBatch;
@@ -38,7 +39,8 @@ public sealed class GenerationEngine : IDisposable
     {
         options ??= new EngineOptions();
         _model = model;
-        (_initialSlots, _initialLength) = (Math.Min(options.MaxBatch, 8), options.InitialCacheLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefillChunkTokens, 1);
+        (_initialSlots, _initialLength, _prefillChunk) = (Math.Min(options.MaxBatch, 8), options.InitialCacheLength, options.PrefillChunkTokens);
         _cache = model.NewCache(_initialSlots, _initialLength);
         _scheduler = new Scheduler(options.MaxBatch, model.Config.MaxPositionEmbeddings);
         _runner = new ModelRunner(model, _cache);
@@ -129,9 +131,10 @@ public sealed class GenerationEngine : IDisposable
         if (_disposed) return false;
         var started = Stopwatch.GetTimestamp();
         var produced = 0;
-        foreach (var s in _scheduler.Admit()) produced += Start(s) ? 1 : 0;
+        foreach (var s in _scheduler.Admit()) Start(s);
+        foreach (var s in _scheduler.Running.Where(r => !r.Decoding).ToArray()) produced += PrefillChunk(s) ? 1 : 0;
 
-        var running = _scheduler.Running.ToArray();
+        var running = _scheduler.Running.Where(r => r.Decoding).ToArray();
         if (running.Length > 0)
         {
             try
@@ -170,13 +173,13 @@ public sealed class GenerationEngine : IDisposable
         Compact();
     }
 
-    /// <summary>Prefills a newly admitted sequence and samples its first token; false if it failed.</summary>
-    bool Start(Sequence s)
+    /// <summary>Admits a waiting sequence: its prefixes and a cache slot (its prompt is fed by <see cref="PrefillChunk"/>).</summary>
+    void Start(Sequence s)
     {
         if (s.Cancellation.IsCancellationRequested)
         {
             Complete(s, FinishReason.Cancelled);
-            return false;
+            return;
         }
         try
         {
@@ -185,7 +188,7 @@ public sealed class GenerationEngine : IDisposable
         catch (Exception e)
         {
             Reject(s, e);
-            return false;
+            return;
         }
         s.PrefixLength = PrefixSegment.TotalLength(s.Segments);
         var context = _model.Config.MaxPositionEmbeddings;
@@ -194,14 +197,28 @@ public sealed class GenerationEngine : IDisposable
             _prefixes.Release(s.Request.PrefixIds);
             Reject(s, new ArgumentException(
                 $"Prefix ({s.PrefixLength} tokens) plus prompt ({s.Request.Prompt.Count} tokens) exceed the model's context of {context}."));
-            return false;
+            return;
         }
         s.Slot = _cache.Allocate();
         _scheduler.Start(s);
+    }
+
+    /// <summary>Feeds the next chunk of a sequence's prompt; after the last one samples its first token. True if a token came.</summary>
+    bool PrefillChunk(Sequence s)
+    {
+        if (s.Cancellation.IsCancellationRequested)
+        {
+            Finish(s, FinishReason.Cancelled);
+            Compact();
+            return false;
+        }
+        RowLogits? rows;
         try
         {
-            var rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Segments, s.Sampler.NeedsRow);
-            Emit(s, rows, 0);
+            var count = Math.Min(_prefillChunk, s.Request.Prompt.Count - s.Prefilled);
+            rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Prefilled, count, s.Segments, s.Sampler.NeedsRow);
+            s.Prefilled += count;
+            if (rows is { } r) Emit(s, r, 0);
         }
         catch (Exception e)
         {
@@ -209,6 +226,7 @@ public sealed class GenerationEngine : IDisposable
             Compact();
             return false;
         }
+        if (rows is null) return false;
         if (_scheduler.StopReason(s) is { } reason)
         {
             Finish(s, reason);

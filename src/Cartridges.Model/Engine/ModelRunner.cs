@@ -1,4 +1,4 @@
-// The only engine code that touches tensors: prefill one sequence, decode one token for a batch.
+// The only engine code that touches tensors: prefill one chunk of a sequence, decode one token for a batch.
 // Greedy rows are resolved with an on-device arg-max; only sampled rows travel to managed memory.
 using Cartridges.Model.Transformer;
 using static TorchSharp.torch;
@@ -11,12 +11,15 @@ internal readonly record struct RowLogits(long[] ArgMax, float[]?[] Rows);
 /// <summary>Runs the model for the engine on the device thread.</summary>
 internal sealed class ModelRunner(TransformerModel model, KvCache cache)
 {
-    /// <summary>Feeds a sequence's whole prompt; returns the choice data of its last position.</summary>
-    public RowLogits Prefill(int slot, IReadOnlyList<int> prompt, PrefixSegment[] segments, bool needRow)
+    /// <summary>
+    /// Feeds the next <paramref name="count"/> prompt tokens of a sequence from <paramref name="start"/> (one prefill
+    /// chunk); returns the choice data of the prompt's last position when this chunk ends the prompt, else null.
+    /// </summary>
+    public RowLogits? Prefill(int slot, IReadOnlyList<int> prompt, int start, int count, PrefixSegment[] segments, bool needRow)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var tokens = tensor(prompt.Select(t => (long)t).ToArray(), device: model.Device).view(1, -1);
+        var tokens = tensor(prompt.Skip(start).Take(count).Select(t => (long)t).ToArray(), device: model.Device).view(1, -1);
         var hidden = model.Forward(new ForwardBatch
         {
             Tokens = tokens,
@@ -24,7 +27,8 @@ internal sealed class ModelRunner(TransformerModel model, KvCache cache)
             Slots = [slot],
             Prefixes = [segments],
         });
-        var last = hidden.narrow(1, prompt.Count - 1, 1).reshape(1, -1);
+        if (start + count < prompt.Count) return null;
+        var last = hidden.narrow(1, count - 1, 1).reshape(1, -1);
         return Rows(model.Logits(last), [needRow]);
     }
 

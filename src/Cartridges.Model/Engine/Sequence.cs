@@ -17,6 +17,12 @@ internal sealed class Sequence
     public int PrefixLength { get; set; }
     public Transformer.PrefixSegment[] Segments { get; set; } = [];
 
+    /// <summary>Prompt tokens already fed to the cache (prefill runs in chunks, between decode steps).</summary>
+    public int Prefilled { get; set; }
+
+    /// <summary>True once the whole prompt is in the cache and the first token was chosen.</summary>
+    public bool Decoding => Generated.Count > 0;
+
     /// <summary>Position the next fed token will occupy.</summary>
     public int NextPosition => PrefixLength + Request.Prompt.Count + Generated.Count - 1;
 }

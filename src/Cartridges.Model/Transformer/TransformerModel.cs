@@ -135,18 +135,20 @@ public sealed class TransformerModel : IDisposable
         var ownLength = cached.Select((n, i) => n + t).Max();
         cache?.Reserve(ownLength);
 
-        var steps = arange(t, dtype: ScalarType.Int64);
-        var positions = (tensor(starts).unsqueeze(1) + steps.unsqueeze(0)).to(Device);
+        var steps = arange(t, dtype: ScalarType.Int64, device: Device);
+        var positions = tensor(starts, device: Device).unsqueeze(1) + steps.unsqueeze(0);
         var maxPosition = (int)(starts.Max() + t - 1);
         if (maxPosition >= c.MaxPositionEmbeddings)
             throw new ArgumentException($"Position {maxPosition} exceeds the model's context of {c.MaxPositionEmbeddings} tokens.");
 
         // Own-key mask: key j is visible to query i of sequence b iff j <= cached_b + i and j < cached_b + valid_b.
-        var cachedT = tensor(cached.Select(x => (long)x).ToArray()).view(b, 1, 1);
+        // Built on the device from two index vectors: [T, own length] per pass, which chunked prefill keeps linear
+        // in the document (a pass is at most one chunk of queries).
+        var cachedT = tensor(cached.Select(x => (long)x).ToArray(), device: Device).view(b, 1, 1);
         var queryPos = cachedT + steps.view(1, t, 1);
-        var keyPos = arange(ownLength, dtype: ScalarType.Int64).view(1, 1, ownLength);
-        var limit = (cachedT + tensor(valid.Select(x => (long)x).ToArray()).view(b, 1, 1));
-        var notAllowed = (keyPos.gt(queryPos) | keyPos.ge(limit)).view(b, 1, 1, t, ownLength).to(Device);
+        var keyPos = arange(ownLength, dtype: ScalarType.Int64, device: Device).view(1, 1, ownLength);
+        var limit = cachedT + tensor(valid.Select(x => (long)x).ToArray(), device: Device).view(b, 1, 1);
+        var notAllowed = (keyPos.gt(queryPos) | keyPos.ge(limit)).view(b, 1, 1, t, ownLength);
 
         Tensor? slotIndex = null, posIndex = null;
         if (cache is not null && t == 1)

@@ -146,6 +146,37 @@ public sealed class BatchedGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ChunkedPrefill_GivesWhatAWholePrefillGives()
+    {
+        using var whole = await EngineWithPrefixes(ModelFamily.Llama);
+        var requests = MixedRequests().Select((r, i) => r with { Prompt = TestModels.Tokens(20 + 9 * i, 600 + i) }).ToList();
+        var alone = new List<GenerationResult>();
+        foreach (var r in requests) alone.Add(await whole.GenerateAsync(r));
+
+        // Chunks of 4 tokens: every prompt (20-101 tokens) is fed in 5-26 passes, interleaved with the others' decodes.
+        using var chunked = new GenerationEngine(TestModels.Load(ModelFamily.Llama), new EngineOptions { MaxBatch = 16, InitialCacheLength = 32, PrefillChunkTokens = 4 });
+        foreach (var (id, tokens) in PrefixTokens) await chunked.RegisterPrefixFromTokensAsync(id, tokens);
+        var together = await Task.WhenAll(requests.Select(r => chunked.GenerateAsync(r)));
+        await AssertSameAsAlone(whole, requests, alone, together);
+    }
+
+    [Fact]
+    public async Task LongPromptPrefilling_DoesNotStallARunningSequence()
+    {
+        // 1 token per prefill pass: the long prompt needs 300 engine steps before its first token.
+        using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama), new EngineOptions { MaxBatch = 4, InitialCacheLength = 32, PrefillChunkTokens = 1 });
+        var longOne = engine.Submit(new GenerationRequest { Prompt = TestModels.Tokens(300, 701), Sampling = SamplingParams.Greedy(2) });
+        var running = engine.Submit(new GenerationRequest { Prompt = TestModels.Tokens(1, 700), Sampling = SamplingParams.Greedy(20) });
+        var done = await running.Completion;
+        // The short sequence, submitted second, finished its 20 tokens (one per step) while the long prompt was still
+        // being read: a whole-prompt prefill would have given the long one its first token in its first step.
+        Assert.Equal(20, done.Tokens.Count);
+        Assert.False(longOne.Completion.IsCompleted);
+        Assert.False(longOne.Tokens.TryPeek(out _));
+        Assert.Equal(2, (await longOne.Completion).Tokens.Count);
+    }
+
+    [Fact]
     public async Task SixteenSequencesOnOnePrefix_AddNoPrefixCopies()
     {
         using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama), new EngineOptions { MaxBatch = 32, InitialCacheLength = 32 });

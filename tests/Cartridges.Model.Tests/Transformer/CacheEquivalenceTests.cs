@@ -112,6 +112,35 @@ public sealed class CacheEquivalenceTests(ITestOutputHelper output)
         Assert.True(diff <= Tolerance(scale), $"max |Δ| = {diff}");
     }
 
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Qwen3)]
+    public void PrefixBuiltInChunks_EqualsOneWholePass(ModelFamily family)
+    {
+        using var model = TestModels.Load(family);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var first = PrefixBuilder.FromTokens(model, TestModels.Tokens(12, 6));
+        PrefixSegment[] after = [new(first, 0)];
+        var tokens = TestModels.Tokens(61, 5);
+        using var whole = PrefixBuilder.FromTokens(model, tokens, after, chunkTokens: 1000);
+        using var chunked = PrefixBuilder.FromTokens(model, tokens, after, chunkTokens: 7);
+        var diff = 0.0;
+        for (var l = 0; l < model.Config.NumHiddenLayers; l++)
+        {
+            diff = Math.Max(diff, (whole.Keys[l] - chunked.Keys[l]).abs().max().item<float>());
+            diff = Math.Max(diff, (whole.Values[l] - chunked.Values[l]).abs().max().item<float>());
+        }
+        // And what a question sees after it: the same logits as with the whole pass's prefix.
+        var question = TestModels.Tokens(9, 7);
+        var a = FullLogits(model, question, [.. after, new PrefixSegment(whole, 0)]);
+        var b = FullLogits(model, question, [.. after, new PrefixSegment(chunked, 0)]);
+        var logitDiff = (a - b).abs().max().item<float>();
+        output.WriteLine($"{family}: chunks of 7 vs one pass: max |Δ| keys/values {diff:E2}, logits {logitDiff:E2}");
+        Assert.True(diff <= 1e-4, $"keys/values differ by {diff}");
+        Assert.True(logitDiff <= Tolerance(a.abs().max().item<float>()), $"logits differ by {logitDiff}");
+    }
+
     [Fact]
     public void Composition_EqualsExplicitConcatenation_WithLaterSinksDropped()
     {
