@@ -28,9 +28,15 @@ internal static class BenchCommands
         var context = new Option<int>("--context") { Description = "Prompt tokens per sequence before decoding", DefaultValueFactory = _ => 128 };
         var decode = new Option<int>("--decode-tokens") { DefaultValueFactory = _ => 32 };
         var batches = new Option<string>("--batches") { DefaultValueFactory = _ => "1,8,32" };
-        var cmd = new Command("model", "Prefill tok/s, decode ms/token at batch 1, decode tok/s at larger batches, peak memory")
+        var longPrefill = new Option<string>("--long-prefill")
         {
-            model, device, prefill, context, decode, batches,
+            Description = "Document lengths prefilled in chunks through a KV cache, with peak memory per token (lengths beyond the model's context are skipped)",
+            DefaultValueFactory = _ => "2000,8000,32000",
+        };
+        var chunk = new Option<int>("--prefill-chunk") { Description = "Tokens per prefill pass", DefaultValueFactory = _ => PrefixBuilder.DefaultChunkTokens };
+        var cmd = new Command("model", "Prefill tok/s, decode ms/token at batch 1, decode tok/s at larger batches, long-document prefill memory, peak memory")
+        {
+            model, device, prefill, context, decode, batches, longPrefill, chunk,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -55,8 +61,10 @@ internal static class BenchCommands
                 Console.WriteLine($"decode batch {b,-3} {msPerStep:F1} ms/step = {tokPerSec:F1} tok/s" +
                                   (b == 1 ? $" ({msPerStep:F1} ms/token)" : perBatch.TryGetValue(1, out var one) ? $" ({tokPerSec / one:F2}x batch 1)" : ""));
             }
-            Console.WriteLine($"peak resident    {PeakRssBytes() / 1048576.0:F0} MiB process; engine holds {engine.Stats.ResidentBytes / 1048576.0:F0} MiB " +
+            Console.WriteLine($"peak resident    {ProcessMemory.PeakSinceReset() / 1048576.0:F0} MiB process; engine holds {engine.Stats.ResidentBytes / 1048576.0:F0} MiB " +
                               $"(weights {engine.Stats.WeightBytes / 1048576.0:F0}, KV cache {engine.Stats.CacheBytes / 1048576.0:F0})");
+            var lengths = string.IsNullOrWhiteSpace(pr.GetValue(longPrefill)) ? [] : pr.GetValue(longPrefill)!.Split(',').Select(int.Parse).ToArray();
+            await LongPrefillBench.RunAsync(engine, lengths, pr.GetValue(chunk), rng);
             return 0;
         }));
         return cmd;
@@ -94,14 +102,5 @@ internal static class BenchCommands
         var steps = decode - 1;
         var seconds = (end - start).TotalSeconds;
         return (seconds * 1000 / steps, batch * steps / seconds);
-    }
-
-    /// <summary>Peak resident set size of this process (VmHWM), or the working set where /proc is absent.</summary>
-    public static long PeakRssBytes()
-    {
-        const string Key = "VmHWM:";
-        if (!File.Exists("/proc/self/status")) return Environment.WorkingSet;
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(Key, StringComparison.Ordinal));
-        return line is null ? Environment.WorkingSet : long.Parse(line[Key.Length..].Trim().Split(' ')[0]) * 1024;
     }
 }

@@ -48,15 +48,16 @@ internal static class ModelCommands
         var seed = new Option<long>("--seed") { Description = "Random seed of the weights", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Directory to write", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "Storage dtype of model.safetensors: f32, bf16 or f16", DefaultValueFactory = _ => "f32" };
+        var context = new Option<int?>("--context") { Description = "Context length (max_position_embeddings; default 8192), e.g. 32768 for long-document benchmarks" };
         var cmd = new Command("init-random", "Write a complete model directory with seeded random weights and a real GPT-2 vocabulary")
         {
-            arch, preset, seed, output, dtype,
+            arch, preset, seed, output, dtype, context,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
             var family = ModelPresets.ParseFamily(pr.GetValue(arch)!);
             var dir = pr.GetValue(output)!;
-            var config = RandomModelWriter.Create(dir, family, pr.GetValue(preset)!, pr.GetValue(seed), SafeTensorsDType.ParseUser(pr.GetValue(dtype)!));
+            var config = RandomModelWriter.Create(dir, family, pr.GetValue(preset)!, pr.GetValue(seed), SafeTensorsDType.ParseUser(pr.GetValue(dtype)!), pr.GetValue(context));
             Console.WriteLine($"wrote {config.Architectures[0]} ({pr.GetValue(preset)}) to {Path.GetFullPath(dir)}");
             return Task.FromResult(0);
         }));

@@ -67,7 +67,7 @@ internal static class TrainBench
             await trainer.RunAsync(engine, new Progress<TrainingProgress>(p => perStep.Add(p.TokensPerSecond)), ct);
             var steady = perStep.Skip(1).DefaultIfEmpty(perStep.FirstOrDefault()).Average();
             Console.WriteLine($"training  p={pr.GetValue(tokens)}, global batch {Math.Min(8, examples.Length)}: {steady:F0} tok/s per step (mean after the first of {perStep.Count})");
-            Console.WriteLine($"peak resident {BenchCommands.PeakRssBytes() / 1048576.0:F0} MiB");
+            Console.WriteLine($"peak resident {ProcessMemory.PeakSinceReset() / 1048576.0:F0} MiB");
             return 0;
         }));
         return cmd;

@@ -46,10 +46,15 @@ public static class RandomModelWriter
             new Dictionary<string, string> { ["format"] = "pt" }, storeAs);
     }
 
-    /// <summary>init-random: a preset of a family with seeded weights, written to `dir`.</summary>
-    public static ModelConfig Create(string dir, ModelFamily family, string preset, long seed, ScalarType storeAs)
+    /// <summary>init-random: a preset of a family with seeded weights, written to `dir` (with another context length if given).</summary>
+    public static ModelConfig Create(string dir, ModelFamily family, string preset, long seed, ScalarType storeAs, int? context = null)
     {
         var config = ModelPresets.Create(family, preset);
+        if (context is { } n)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(n, 16, nameof(context));
+            config = config with { MaxPositionEmbeddings = n };
+        }
         var weights = RandomWeights(config, seed);
         try
         {
