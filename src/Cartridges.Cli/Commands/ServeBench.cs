@@ -32,9 +32,14 @@ internal static class ServeBench
         var users = new Option<string>("--users") { DefaultValueFactory = _ => "1,8,32" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens generated per user", DefaultValueFactory = _ => 32 };
         var json = new Option<string?>("--json") { Description = "Also write the rows as JSON" };
-        var cmd = new Command("serve", "Cluster serving: cartridges vs in-context documents at 1/8/32 concurrent users; Orleans overhead")
+        var residency = new Option<string>("--residency")
         {
-            model, device, p, n, users, maxTokens, json,
+            Description = "N:M — N cartridges under a residency budget that holds M, each asked once (empty = skip)",
+            DefaultValueFactory = _ => "256:64",
+        };
+        var cmd = new Command("serve", "Cluster serving: cartridges vs in-context documents at 1/8/32 concurrent users; Orleans overhead; cartridges under a residency budget")
+        {
+            model, device, p, n, users, maxTokens, json, residency,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -129,8 +134,17 @@ internal static class ServeBench
                 var (g, e) = (Median(grainMs), Median(engineMs));
                 AnsiConsole.MarkupLine($"Orleans overhead: AskAsync median {g:F1} ms vs engine directly {e:F1} ms → {g - e:F1} ms ({(g - e) / e * 100:F1}%) per request");
 
+                ResidencyBench.Result? resident = null;
+                if (pr.GetValue(residency) is { Length: > 0 } spec)
+                {
+                    var parts = spec.Split(':');
+                    if (parts.Length != 2 || !int.TryParse(parts[0], out var total) || !int.TryParse(parts[1], out var fits) || fits < 1 || total < fits)
+                        throw new ArgumentException($"--residency must be N:M with N >= M >= 1 (got '{spec}').");
+                    resident = await ResidencyBench.RunAsync(dir, scratch, pr.GetValue(device)!, total, fits, P, Math.Min(M, 8), concurrency: 8, ct);
+                }
+
                 if (pr.GetValue(json) is { } path)
-                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { p = P, n = N, max_tokens = M, rows, orleans_overhead_ms = g - e, ask_ms = g, engine_ms = e },
+                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { p = P, n = N, max_tokens = M, rows, orleans_overhead_ms = g - e, ask_ms = g, engine_ms = e, residency = resident },
                         new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }), ct);
                 return 0;
             }

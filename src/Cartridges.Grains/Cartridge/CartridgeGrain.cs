@@ -629,11 +629,13 @@ public sealed partial class CartridgeGrain(
                 throw new CartridgeException(CartridgeException.InvalidRequest, $"Cartridge '{other}' was trained for base model '{status.BaseModel}', not '{spec.BaseModel}'.");
             parts.Add((status.CartridgeBlob, status.SizeTokens));
         }
+        // Leases keep every part resident until the answer's last token (the residency budget evicts only idle cartridges).
+        using var leases = new CartridgeLeases();
         for (var i = 0; i < parts.Count; i++)
         {
             try
             {
-                await host.EnsureCartridgeAsync(model, parts[i].Blob, blobs, Key);
+                leases.Add(await host.AcquireCartridgeAsync(model, parts[i].Blob, blobs, Key));
             }
             catch (Exception e) when (e is BlobNotFoundException or BlobCorruptException)
             {

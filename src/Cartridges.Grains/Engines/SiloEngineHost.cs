@@ -1,7 +1,10 @@
 // One per silo (DI singleton). Grains never touch tensors: they ask this host for the silo's engine of a base model
 // and submit work to it, so every request on the silo, whatever its cartridge, lands in the same decode batches.
 // Cartridge tensors are registered once per content hash and shared by every request and every grain using them,
-// counted per holding grain so that one tenant deleting its cartridge never pulls tensors from under another.
+// counted per holding grain so that one tenant deleting its cartridge never pulls tensors from under another. Under a
+// byte budget (Cartridges:ResidentBudgetBytes) the least recently asked cartridges that no request is using are dropped
+// and reloaded from the blob store on their next question; a request holds a lease, so nothing it uses is evicted.
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Cartridges.Grains.Hosting;
 using Cartridges.Model.Engine;
@@ -26,6 +29,11 @@ public sealed class SiloEngineHost : IDisposable
     // registration and unregistration, so a release never removes what a concurrent holder has just registered.
     readonly Dictionary<(string Model, string Blob), HashSet<string>> _holders = [];
     readonly ConcurrentDictionary<(string Model, string Blob), SemaphoreSlim> _gates = new();
+    // Under the _holders lock: requests using each cartridge now, when each was last used, and which were evicted.
+    readonly Dictionary<(string Model, string Blob), int> _pins = [];
+    readonly Dictionary<(string Model, string Blob), long> _lastUse = [];
+    readonly HashSet<(string Model, string Blob)> _evicted = [];
+    long _evictions, _reloads;
     readonly CancellationTokenSource _stopping = new();
     int _disposed;
 
@@ -67,13 +75,25 @@ public sealed class SiloEngineHost : IDisposable
     /// </summary>
     public async Task<long> EnsureCartridgeAsync(LoadedModel model, string blob, IBlobStore blobs, string holder)
     {
+        using var lease = await AcquireCartridgeAsync(model, blob, blobs, holder);
+        return ResidentBytes(model.Name, blob);
+    }
+
+    /// <summary>
+    /// As <see cref="EnsureCartridgeAsync"/>, and keeps the tensors resident until the lease is disposed: a request
+    /// holds it from before it is submitted until its last token, so the residency budget never evicts what it uses.
+    /// </summary>
+    public async Task<CartridgeLease> AcquireCartridgeAsync(LoadedModel model, string blob, IBlobStore blobs, string holder)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         var key = (model.Name, blob);
         lock (_holders)
         {
             // The hot path of every question: already held and loaded.
-            if (_holders.TryGetValue(key, out var held) && held.Contains(holder) && _cartridges.TryGetLoaded(key, out var loaded)) return loaded;
+            if (_holders.TryGetValue(key, out var held) && held.Contains(holder) && _cartridges.TryGetLoaded(key, out _)) return Pin(key);
         }
         var gate = _gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        CartridgeLease lease;
         await gate.WaitAsync();
         try
         {
@@ -81,13 +101,20 @@ public sealed class SiloEngineHost : IDisposable
             {
                 if (!_holders.TryGetValue(key, out var set)) _holders[key] = set = new HashSet<string>(StringComparer.Ordinal);
                 set.Add(holder);
+                // Pinned before it loads, so a concurrent eviction cannot drop it between loading and use.
+                lease = Pin(key);
             }
             try
             {
-                return await _cartridges.GetAsync(key, _ => RegisterAsync(model, blob, blobs));
+                await _cartridges.GetAsync(key, _ => RegisterAsync(model, blob, blobs));
+                lock (_holders)
+                {
+                    if (_evicted.Remove(key)) Interlocked.Increment(ref _reloads);
+                }
             }
             catch
             {
+                lease.Dispose();
                 Forget(key, holder);
                 throw;
             }
@@ -95,6 +122,72 @@ public sealed class SiloEngineHost : IDisposable
         finally
         {
             gate.Release();
+        }
+        await EvictOverBudgetAsync();
+        return lease;
+    }
+
+    CartridgeLease Pin((string Model, string Blob) key)
+    {
+        _pins[key] = _pins.GetValueOrDefault(key) + 1;
+        _lastUse[key] = Stopwatch.GetTimestamp();
+        return new CartridgeLease(() =>
+        {
+            lock (_holders)
+            {
+                if (--_pins[key] == 0) _pins.Remove(key);
+                if (_holders.ContainsKey(key)) _lastUse[key] = Stopwatch.GetTimestamp();
+            }
+        });
+    }
+
+    /// <summary>Cartridges dropped by the residency budget since the silo started.</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>Evicted cartridges loaded again for a later question.</summary>
+    public long Reloads => Interlocked.Read(ref _reloads);
+
+    /// <summary>Bytes of cartridge tensors registered on this silo (every model).</summary>
+    public long CartridgeBytes => _cartridges.LoadedEntries.Sum(e => e.Value);
+
+    /// <summary>Drops least recently used, unleased cartridges until the silo is within its budget (or only leased ones are left).</summary>
+    async Task EvictOverBudgetAsync()
+    {
+        var budget = _options.ResidentBudgetBytes;
+        if (budget <= 0) return;
+        while (CartridgeBytes > budget)
+        {
+            List<(string Model, string Blob)> idle;
+            lock (_holders)
+            {
+                idle = [.. _cartridges.LoadedEntries.Select(e => e.Key).Where(k => !_pins.ContainsKey(k))
+                    .OrderBy(k => _lastUse.GetValueOrDefault(k))];
+            }
+            var evicted = false;
+            foreach (var key in idle)
+            {
+                // A busy gate means the cartridge is being loaded or released right now: try the next one.
+                var gate = _gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+                if (!await gate.WaitAsync(0)) continue;
+                try
+                {
+                    lock (_holders)
+                    {
+                        if (_pins.ContainsKey(key) || !_cartridges.Remove(key)) continue;
+                        _evicted.Add(key);
+                    }
+                    if (_models.TryGetLoaded(key.Model, out var model)) await model.Engine.UnregisterPrefixAsync(PrefixId(key.Blob));
+                    Interlocked.Increment(ref _evictions);
+                    _log.LogDebug("Evicted cartridge {Blob} of {Model} (residency budget {Budget} bytes)", key.Blob, key.Model, budget);
+                    evicted = true;
+                    break;
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+            if (!evicted) return;
         }
     }
 
@@ -146,6 +239,8 @@ public sealed class SiloEngineHost : IDisposable
             if (!_holders.TryGetValue(key, out var set) || !set.Remove(holder)) return false;
             if (set.Count > 0) return false;
             _holders.Remove(key);
+            _lastUse.Remove(key);
+            _evicted.Remove(key);
             return true;
         }
     }

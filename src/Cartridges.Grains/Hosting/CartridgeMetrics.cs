@@ -33,6 +33,10 @@ public sealed class CartridgeMetrics
             description: "Sequences in the latest decode step");
         meter.CreateObservableGauge("cartridges-active-sequences", () => engines.Loaded.Sum(m => m.Engine.Stats.ActiveSequences),
             description: "Sequences being decoded");
+        meter.CreateObservableCounter("cartridges-evictions", () => engines.Evictions,
+            description: "Cartridges dropped from memory by the residency budget (Cartridges:ResidentBudgetBytes)");
+        meter.CreateObservableCounter("cartridges-reloads", () => engines.Reloads,
+            description: "Evicted cartridges loaded again from the blob store for a question");
     }
 
     /// <summary>Records the state of a cartridge activation on this silo (None removes it).</summary>

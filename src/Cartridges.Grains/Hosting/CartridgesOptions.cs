@@ -22,6 +22,13 @@ public sealed class CartridgesOptions
     /// <summary>Most sequences an engine decodes together.</summary>
     public int MaxBatch { get; set; } = 64;
 
+    /// <summary>
+    /// Most bytes of cartridge tensors a silo keeps resident (Cartridges:ResidentBudgetBytes; 0 = no limit). Past it, the
+    /// least recently asked cartridges that no request is using are dropped, and reloaded from the blob store on their
+    /// next question.
+    /// </summary>
+    public long ResidentBudgetBytes { get; set; }
+
     /// <summary>Period of the reminder that resumes interrupted generating/training after a crash.</summary>
     public TimeSpan ResumeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -41,6 +41,10 @@ public sealed class LoadOnce<TKey, TValue>(IEqualityComparer<TKey>? comparer = n
     public IEnumerable<TValue> Loaded =>
         _entries.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result);
 
+    /// <summary>Every key whose value has finished loading, with its value.</summary>
+    public IEnumerable<KeyValuePair<TKey, TValue>> LoadedEntries =>
+        _entries.Where(e => e.Value.IsValueCreated && e.Value.Value.IsCompletedSuccessfully).Select(e => KeyValuePair.Create(e.Key, e.Value.Value.Result));
+
     /// <summary>Forgets <paramref name="key"/> (loaded or not); false if it was not there.</summary>
     public bool Remove(TKey key) => _entries.TryRemove(key, out _);
 }
