@@ -1,7 +1,11 @@
 // One dedicated thread per device owns every tensor: TorchSharp dispose scopes and no_grad are per-thread,
 // and an await inside a scope would resume elsewhere. Callers post work and await the result; engines on
 // the same device register their step functions here, so they share the device instead of fighting over it.
+// Decode comes first: while an engine has sequences running, posted work (a training micro-batch, a synthesis
+// scoring pass) gets at most as much device time as the engines' steps have had, so a long work item is followed by
+// enough decode steps to pay it back and a question asked during training waits at most about twice as long.
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using TorchSharp;
 
 namespace Cartridges.Model.Engine;
@@ -56,25 +60,33 @@ public sealed class DeviceWorker
 
     void Loop()
     {
+        // Device time posted work has taken that the engines' steps have not yet paid back (Stopwatch ticks). It never
+        // goes below zero: steps run before work arrived earn it no credit.
+        long debt = 0;
         while (true)
         {
-            var busy = false;
+            var engines = false;
+            var started = Stopwatch.GetTimestamp();
             foreach (var (step, onError) in _steps)
             {
                 try
                 {
-                    busy |= step();
+                    engines |= step();
                 }
                 catch (Exception e)
                 {
                     onError(e);
                 }
             }
+            debt = engines ? Math.Max(0, debt - (Stopwatch.GetTimestamp() - started)) : 0;
             // A work item may submit sequences (and its wake-up is drained right here), so running any work
             // counts as busy: the steps get another look before the thread blocks.
-            while (_queue.TryTake(out var work))
+            var busy = engines;
+            while ((!engines || debt == 0) && _queue.TryTake(out var work))
             {
+                var at = Stopwatch.GetTimestamp();
                 work();
+                if (engines && work != WakeUp) debt += Stopwatch.GetTimestamp() - at;
                 busy = true;
             }
             if (!busy) _queue.Take()();
@@ -82,7 +94,9 @@ public sealed class DeviceWorker
     }
 
     /// <summary>Wakes the loop (e.g. after new sequences were queued).</summary>
-    public void Wake() => _queue.Add(static () => { });
+    public void Wake() => _queue.Add(WakeUp);
+
+    static readonly Action WakeUp = static () => { };
 
     /// <summary>Runs a function on the worker thread.</summary>
     public Task<T> InvokeAsync<T>(Func<T> work)

@@ -177,6 +177,27 @@ public sealed class BatchedGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task LongWorkItems_AlternateWithDecodeSteps_InsteadOfRunningBackToBack()
+    {
+        using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama), new EngineOptions { MaxBatch = 4, InitialCacheLength = 32 });
+        using var stop = new CancellationTokenSource();
+        var running = engine.Submit(new GenerationRequest { Prompt = TestModels.Tokens(4, 710), Sampling = SamplingParams.Greedy(4000) }, stop.Token);
+        await running.Tokens.WaitToReadAsync();
+        // Six work items of 30 ms each (a training micro-batch stands for them), posted at once while a sequence decodes.
+        var seen = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => engine.RunAsync(_ =>
+        {
+            var tokens = engine.Stats.TokensGenerated;
+            Thread.Sleep(30);
+            return tokens;
+        })));
+        stop.Cancel();
+        await running.Completion;
+        output.WriteLine($"tokens generated when each work item started: {string.Join(", ", seen)}");
+        // Decode steps pay back each item's device time before the next one runs, so every item starts after more tokens.
+        for (var i = 1; i < seen.Length; i++) Assert.True(seen[i] > seen[i - 1], $"work items {i - 1} and {i} ran back to back: {string.Join(", ", seen)}");
+    }
+
+    [Fact]
     public async Task SixteenSequencesOnOnePrefix_AddNoPrefixCopies()
     {
         using var engine = new GenerationEngine(TestModels.Load(ModelFamily.Llama), new EngineOptions { MaxBatch = 32, InitialCacheLength = 32 });
