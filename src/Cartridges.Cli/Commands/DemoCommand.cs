@@ -151,7 +151,8 @@ internal static class DemoCommand
         return status;
     }
 
-    static string SampleDocument()
+    /// <summary>The sample document shipped in this build.</summary>
+    internal static string SampleDocument()
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("sample-document.txt")
             ?? throw new InvalidOperationException("The sample document is missing from this build.");

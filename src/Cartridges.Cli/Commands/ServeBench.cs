@@ -37,9 +37,10 @@ internal static class ServeBench
             Description = "N:M — N cartridges under a residency budget that holds M, each asked once (empty = skip)",
             DefaultValueFactory = _ => "256:64",
         };
-        var cmd = new Command("serve", "Cluster serving: cartridges vs in-context documents at 1/8/32 concurrent users; Orleans overhead; cartridges under a residency budget")
+        var trainingAsks = new Option<int>("--training-asks") { Description = "Asks timed idle and again while another cartridge trains on the silo (0 = skip)", DefaultValueFactory = _ => 8 };
+        var cmd = new Command("serve", "Cluster serving: cartridges vs in-context documents at 1/8/32 concurrent users; Orleans overhead; asks during training; cartridges under a residency budget")
         {
-            model, device, p, n, users, maxTokens, json, residency,
+            model, device, p, n, users, maxTokens, json, residency, trainingAsks,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -134,6 +135,10 @@ internal static class ServeBench
                 var (g, e) = (Median(grainMs), Median(engineMs));
                 AnsiConsole.MarkupLine($"Orleans overhead: AskAsync median {g:F1} ms vs engine directly {e:F1} ms → {g - e:F1} ms ({(g - e) / e * 100:F1}%) per request");
 
+                var training = pr.GetValue(trainingAsks) > 0
+                    ? await TrainingInterferenceBench.RunAsync(silo.Grains, cartridges[0], question, ask, P, pr.GetValue(trainingAsks), ct)
+                    : null;
+
                 ResidencyBench.Result? resident = null;
                 if (pr.GetValue(residency) is { Length: > 0 } spec)
                 {
@@ -144,7 +149,7 @@ internal static class ServeBench
                 }
 
                 if (pr.GetValue(json) is { } path)
-                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { p = P, n = N, max_tokens = M, rows, orleans_overhead_ms = g - e, ask_ms = g, engine_ms = e, residency = resident },
+                    await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new { p = P, n = N, max_tokens = M, rows, orleans_overhead_ms = g - e, ask_ms = g, engine_ms = e, training, residency = resident },
                         new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }), ct);
                 return 0;
             }

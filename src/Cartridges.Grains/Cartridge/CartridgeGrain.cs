@@ -516,7 +516,8 @@ public sealed partial class CartridgeGrain(
 
             var initTokens = CartridgeInitializer.InitTokens(model.Tokenizer, model.Engine.Model.Config, corpus, spec.SizeTokens);
             using var cartridge = await model.Engine.RunAsync(m => CartridgeInitializer.FromTokens(m, initTokens));
-            var options = CartridgeWork.TrainerOptions(spec.Training, host.Options.CanonicalModelName(spec.BaseModel), checkpoints, resume: R.Checkpoint is not null);
+            var options = CartridgeWork.TrainerOptions(spec.Training, host.Options.CanonicalModelName(spec.BaseModel), checkpoints, resume: R.Checkpoint is not null,
+                (R.Checkpoint is null ? null : TrainingCheckpoint.MicroBatchSizeOf(checkpoints)) ?? host.Options.TrainingMicroBatchSize);
             using var trainer = new Trainer(model.Engine.Model, cartridge, new DistillationObjective(data.Train), options);
 
             var saved = Channel.CreateUnbounded<TrainingProgress>();

@@ -31,11 +31,13 @@ public static class CartridgeWork
     };
 
     /// <summary>The trainer settings of a budget, checkpointing into <paramref name="checkpoints"/>.</summary>
-    public static TrainerOptions TrainerOptions(TrainingBudget b, string modelName, string checkpoints, bool resume) => new()
+    public static TrainerOptions TrainerOptions(TrainingBudget b, string modelName, string checkpoints, bool resume, int microBatch = 2) => new()
     {
         Steps = b.Steps,
         GlobalBatchSize = b.BatchSize,
-        MicroBatchSize = Math.Min(4, b.BatchSize),
+        // A micro-batch is one indivisible device work item between decode steps: small ones keep questions asked on the
+        // silo while it trains fast (Cartridges:TrainingMicroBatchSize).
+        MicroBatchSize = Math.Min(microBatch, b.BatchSize),
         LearningRate = b.LearningRate,
         Seed = b.Seed,
         CheckpointDirectory = checkpoints,

@@ -29,6 +29,13 @@ public sealed class CartridgesOptions
     /// </summary>
     public long ResidentBudgetBytes { get; set; }
 
+    /// <summary>
+    /// Conversations per training micro-batch (Cartridges:TrainingMicroBatchSize, default 2): each is one work item that
+    /// decoding waits for, so smaller keeps questions fast while a cartridge trains on the silo; larger batches better on
+    /// a GPU. An interrupted cartridge resumes with the size it started with.
+    /// </summary>
+    public int TrainingMicroBatchSize { get; set; } = 2;
+
     /// <summary>Period of the reminder that resumes interrupted generating/training after a crash.</summary>
     public TimeSpan ResumeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

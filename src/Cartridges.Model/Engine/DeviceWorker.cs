@@ -2,8 +2,9 @@
 // and an await inside a scope would resume elsewhere. Callers post work and await the result; engines on
 // the same device register their step functions here, so they share the device instead of fighting over it.
 // Decode comes first: while an engine has sequences running, posted work (a training micro-batch, a synthesis
-// scoring pass) gets at most as much device time as the engines' steps have had, so a long work item is followed by
-// enough decode steps to pay it back and a question asked during training waits at most about twice as long.
+// scoring pass) gets at most a third of the device: a work item is followed by decode steps that take twice its time
+// before the next one runs, so a question asked during training is slowed by about half, plus at most the one work
+// item it arrived during.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using TorchSharp;
@@ -60,9 +61,10 @@ public sealed class DeviceWorker
 
     void Loop()
     {
-        // Device time posted work has taken that the engines' steps have not yet paid back (Stopwatch ticks). It never
-        // goes below zero: steps run before work arrived earn it no credit.
-        long debt = 0;
+        // Device time the engines' steps are owed for posted work (Stopwatch ticks): twice each item's time. It never goes
+        // below zero: steps run before work arrived earn it no credit.
+        long debt = 0, lastWork = 0;
+        var wasBusy = false;
         while (true)
         {
             var engines = false;
@@ -78,18 +80,29 @@ public sealed class DeviceWorker
                     onError(e);
                 }
             }
+            // Sequences that arrive on an idle engine have just waited for the work item then running: that item is owed
+            // too, or the next one would start right after their first step.
+            if (engines && !wasBusy) debt = DecodeShare * lastWork;
             debt = engines ? Math.Max(0, debt - (Stopwatch.GetTimestamp() - started)) : 0;
+            wasBusy = engines;
             // A work item may submit sequences (and its wake-up is drained right here), so running any work
             // counts as busy: the steps get another look before the thread blocks.
             var busy = engines;
             while ((!engines || debt == 0) && _queue.TryTake(out var work))
             {
-                var at = Stopwatch.GetTimestamp();
-                work();
-                if (engines && work != WakeUp) debt += Stopwatch.GetTimestamp() - at;
+                Run(work, engines);
                 busy = true;
             }
-            if (!busy) _queue.Take()();
+            if (!busy) Run(_queue.Take(), engines: false);
+        }
+
+        void Run(Action work, bool engines)
+        {
+            var at = Stopwatch.GetTimestamp();
+            work();
+            if (work == WakeUp) return;
+            lastWork = Stopwatch.GetTimestamp() - at;
+            if (engines) debt += DecodeShare * lastWork;
         }
     }
 
@@ -97,6 +110,9 @@ public sealed class DeviceWorker
     public void Wake() => _queue.Add(WakeUp);
 
     static readonly Action WakeUp = static () => { };
+
+    /// <summary>Decode time owed per unit of work time while engines run (2: decode gets two thirds of the device).</summary>
+    const int DecodeShare = 2;
 
     /// <summary>Runs a function on the worker thread.</summary>
     public Task<T> InvokeAsync<T>(Func<T> work)

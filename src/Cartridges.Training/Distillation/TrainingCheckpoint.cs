@@ -39,6 +39,12 @@ public static partial class TrainingCheckpoint
             .FirstOrDefault();
     }
 
+    /// <summary>
+    /// The micro-batch size the newest checkpoint under `directory` was trained with (null when there is none): a run
+    /// resumes with it even if the configured default changed since, because the size shapes the arithmetic.
+    /// </summary>
+    public static int? MicroBatchSizeOf(string directory) => Latest(directory) is { } latest ? ReadState(latest).MicroBatchSize : null;
+
     /// <summary>Writes a checkpoint for `state.OptimizerStep`, then deletes all but the newest `keep`. Returns its directory.</summary>
     internal static string Save(string directory, int keep, CheckpointState state, Cartridge cartridge, CartridgeMetadata metadata, AdamOptimizer adam)
     {
