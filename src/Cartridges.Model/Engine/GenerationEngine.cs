@@ -201,6 +201,7 @@ public sealed class GenerationEngine : IDisposable
         }
         s.Slot = _cache.Allocate();
         _scheduler.Start(s);
+        EngineMetrics.Admitted(s.Clock.Elapsed);
     }
 
     /// <summary>Feeds the next chunk of a sequence's prompt; after the last one samples its first token. True if a token came.</summary>
@@ -281,9 +282,10 @@ public sealed class GenerationEngine : IDisposable
 
     static void Complete(Sequence s, FinishReason reason)
     {
+        var result = new GenerationResult(s.Generated.ToArray(), reason, s.Request.Prompt.Count, s.FirstToken ?? s.Clock.Elapsed, s.Clock.Elapsed);
+        EngineMetrics.Finished(result);
         s.Handle.Channel.Writer.TryComplete();
-        s.Handle.Source.TrySetResult(new GenerationResult(s.Generated.ToArray(), reason, s.Request.Prompt.Count,
-            s.FirstToken ?? s.Clock.Elapsed, s.Clock.Elapsed));
+        s.Handle.Source.TrySetResult(result);
     }
 
     /// <summary>Keeps running sequences in slots 0..n-1 so a decode batch reads the cache as one view.</summary>

@@ -1,5 +1,5 @@
 // The Orleans dashboard shows every silo and grain, and its grain-state view invokes grain methods reflectively,
-// so it must not be open to API tenants. With Cartridges:Dashboard:AdminKey set it asks for that key (HTTP Basic,
+// so it must not be open to API tenants; /metrics (every tenant's traffic) is guarded the same way. With Cartridges:Dashboard:AdminKey set it asks for that key (HTTP Basic,
 // any user name, so browsers can log in; or a Bearer header); without a key it answers only loopback requests.
 using System.Net;
 using System.Security.Cryptography;
@@ -7,7 +7,7 @@ using System.Text;
 
 namespace Cartridges.Silo.Hosting;
 
-/// <summary>Middleware guarding <c>/dashboard</c> with the admin key.</summary>
+/// <summary>Middleware guarding <c>/dashboard</c> and <c>/metrics</c> with the admin key.</summary>
 internal static class DashboardGuard
 {
     public const string Path = "/dashboard";
@@ -18,7 +18,7 @@ internal static class DashboardGuard
         var expected = key is { Length: > 0 } ? SHA256.HashData(Encoding.UTF8.GetBytes(key)) : null;
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.StartsWithSegments(Path))
+            if (!context.Request.Path.StartsWithSegments(Path) && !context.Request.Path.StartsWithSegments(TelemetryExtensions.MetricsPath))
             {
                 await next();
                 return;

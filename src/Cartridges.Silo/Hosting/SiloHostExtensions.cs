@@ -46,19 +46,23 @@ public static class SiloHostExtensions
             }
             silo.AddCartridges(config);
             silo.AddDashboard();
+            // Grain calls join the HTTP request's trace when traces are collected.
+            if (TelemetryExtensions.OtlpConfigured(config)) silo.AddActivityPropagation();
         });
+        builder.AddCartridgesTelemetry();
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo").AddCheck<CartridgeIntegrityHealthCheck>("cartridges");
         builder.AddCartridgesApi();
         return builder;
     }
 
-    /// <summary>Maps health endpoints and the dashboard.</summary>
+    /// <summary>Maps health endpoints, the dashboard and /metrics.</summary>
     public static WebApplication MapCartridgesEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
         app.UseDashboardGuard();
         app.MapOrleansDashboard(routePrefix: DashboardGuard.Path);
+        app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath);
         app.MapCartridgesApi();
         return app;
     }
