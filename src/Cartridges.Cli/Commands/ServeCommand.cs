@@ -37,21 +37,43 @@ internal static class ServeCommand
             var app = Build(Path.GetFullPath(pr.GetValue(data)!), modelDir, pr.GetValue(profile)!, pr.GetValue(connection), pr.GetValue(device)!,
                 pr.GetValue(gpu), pr.GetValue(urls)!);
             await app.StartAsync(ct);
+            LoadedModel? loaded = null;
             try
             {
                 // An accelerator silo loads its model now, so broken weights stop the server instead of failing cartridges later.
-                if (pr.GetValue(gpu)) await app.Services.GetRequiredService<SiloEngineHost>().GetAsync("default");
+                if (pr.GetValue(gpu)) loaded = await app.Services.GetRequiredService<SiloEngineHost>().GetAsync("default");
             }
             catch
             {
                 await app.StopAsync(CancellationToken.None);
                 throw;
             }
-            Console.WriteLine($"serving {modelDir} on {pr.GetValue(urls)} (dashboard at /dashboard, API at /v1); Ctrl+C stops");
+            Console.WriteLine(Banner(modelDir, loaded, pr.GetValue(profile)!, Path.GetFullPath(pr.GetValue(data)!), app.Urls));
+            Console.WriteLine($"serving {modelDir} on {string.Join(", ", app.Urls)} (dashboard at /dashboard, API at /v1); Ctrl+C stops");
             await app.WaitForShutdownAsync(ct);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>What an operator needs to see once: the model and its footprint, the device, where data goes and every URL.</summary>
+    static string Banner(string modelDir, LoadedModel? loaded, string profile, string dataDir, ICollection<string> urls)
+    {
+        var lines = new List<string> { "Cartridges silo" };
+        if (loaded is { Engine.Model: var m })
+        {
+            var kv = m.Config.KvBytesPerToken(m.DType == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
+            lines.Add($"  model     {modelDir} ({m.Config.Architectures[0]}, {m.ParameterCount / 1e6:F1}M parameters, {m.DType} on {m.Device.type}, " +
+                      $"context {m.Config.MaxPositionEmbeddings}, KV {kv / 1024.0:F1} KiB/token)");
+        }
+        else
+        {
+            lines.Add($"  model     {modelDir} (not loaded here: this silo hosts no cartridges)");
+        }
+        lines.Add($"  storage   {profile}{(profile == "Local" ? $", {dataDir}" : "")}");
+        foreach (var url in urls)
+            lines.Add($"  http      {url}/v1 (API), {url}/dashboard, {url}/metrics, {url}/health/ready");
+        return string.Join(Environment.NewLine, lines);
     }
 
     /// <summary>A silo host (grains, HTTP API, dashboard) configured from these settings, not yet started.</summary>

@@ -16,6 +16,7 @@ public static class SiloHostExtensions
     public static WebApplicationBuilder AddCartridgesSilo(this WebApplicationBuilder builder)
     {
         var config = builder.Configuration;
+        QuietFrameworkLogs(builder);
         builder.UseOrleans(silo =>
         {
             var profile = config["Cartridges:Profile"] ?? "Local";
@@ -53,6 +54,21 @@ public static class SiloHostExtensions
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo").AddCheck<CartridgeIntegrityHealthCheck>("cartridges");
         builder.AddCartridgesApi();
         return builder;
+    }
+
+    /// <summary>
+    /// Framework categories log at Warning unless configuration names a level for them (Logging:LogLevel:Orleans=Information
+    /// brings Orleans' startup dumps back; Microsoft.AspNetCore=Information logs every request): an operator's log
+    /// shows this system's own lines and real problems, not options dumps and per-request chatter.
+    /// </summary>
+    static void QuietFrameworkLogs(WebApplicationBuilder builder)
+    {
+        foreach (var category in new[] { "Orleans", "Microsoft", "Polly", "System.Net.Http" })
+        {
+            if (builder.Configuration[$"Logging:LogLevel:{category}"] is null) builder.Logging.AddFilter(category, LogLevel.Warning);
+        }
+        // The silo's start and stop lines stay.
+        if (builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] is null) builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
     }
 
     /// <summary>Maps health endpoints, the dashboard and /metrics.</summary>
