@@ -179,12 +179,25 @@ internal static class RemoteCommands
     {
         var name = new Argument<string>("name");
         var watch = new Option<bool>("--watch") { Description = "Follow progress with a live bar until Serving or Failed" };
-        var cmd = WithConnection(new Command("status", "Show a cartridge's state and progress") { name, watch });
+        var json = JsonOption();
+        var cmd = WithConnection(new Command("status", "Show a cartridge's state and progress") { name, watch, json });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
             await using var connection = await ConnectAsync(pr);
             var http = connection.Http;
             var cartridge = pr.GetValue(name)!;
+            if (pr.GetValue(json))
+            {
+                // Machine-readable: the API's own object, once (with --watch, once it settles), nothing else on stdout.
+                var dto = await GetAsync(http, cartridge);
+                while (pr.GetValue(watch) && dto.State is not ("serving" or "failed" or "stopped" or "untrained"))
+                {
+                    await Task.Delay(1000, ct);
+                    dto = await GetAsync(http, cartridge);
+                }
+                Console.WriteLine(JsonSerializer.Serialize(dto, ApiJson.Options));
+                return !pr.GetValue(watch) || dto.State == "serving" ? 0 : 1;
+            }
             if (!pr.GetValue(watch))
             {
                 Print(await GetAsync(http, cartridge));
@@ -295,14 +308,22 @@ internal static class RemoteCommands
         return cmd;
     }
 
+    static Option<bool> JsonOption() => new("--json") { Description = "Print the API's JSON instead of text (for scripts)" };
+
     static Command ListCommand()
     {
-        var cmd = WithConnection(new Command("list", "List the tenant's cartridges"));
+        var json = JsonOption();
+        var cmd = WithConnection(new Command("list", "List the tenant's cartridges") { json });
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
             await using var connection = await ConnectAsync(pr);
             var http = connection.Http;
             var list = await (await Check(await http.GetAsync("cartridges", ct))).Content.ReadFromJsonAsync<ListDto<CartridgeDto>>(ApiJson.Options, ct);
+            if (pr.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(list, ApiJson.Options));
+                return 0;
+            }
             foreach (var c in list!.Data) Print(c);
             if (list.Data.Count == 0) Console.WriteLine("no cartridges");
             return 0;

@@ -91,4 +91,23 @@ public sealed class RemoteCliTests(ApiHost host)
         Assert.Equal(1, code);
         Assert.Contains("401", error);
     }
+
+    [Fact]
+    public async Task StatusAndList_WithJson_PrintTheApisObjectsOnly()
+    {
+        var (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", "--json", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+        using (var status = System.Text.Json.JsonDocument.Parse(output))
+        {
+            Assert.Equal("lighthouse", status.RootElement.GetProperty("name").GetString());
+            Assert.Equal("serving", status.RootElement.GetProperty("state").GetString());
+        }
+
+        (code, output, error) = await CliProcess.RunAsync(["list", "--json", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+        using var list = System.Text.Json.JsonDocument.Parse(output);
+        var names = list.RootElement.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Contains("lighthouse", names);
+        Assert.Contains("orchard", names);
+    }
 }
