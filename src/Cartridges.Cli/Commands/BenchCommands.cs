@@ -17,6 +17,7 @@ internal static class BenchCommands
         cmd.Subcommands.Add(TrainBench.Create());
         cmd.Subcommands.Add(ServeBench.Create());
         cmd.Subcommands.Add(QualityBenchCommand.Create());
+        cmd.Subcommands.Add(GpuBench.Create());
         return cmd;
     }
 
