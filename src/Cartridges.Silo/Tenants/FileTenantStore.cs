@@ -47,11 +47,33 @@ public sealed class FileTenantStore(string path) : ITenantStore
         if (limits is not null) entry.Limits = limits;
         var key = ApiKeys.NewKey();
         entry.KeySha256.Add(ApiKeys.Hash(key));
+        await WriteAsync(document, cancellationToken);
+        return key;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TenantSummary>> ListAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<TenantSummary>>([.. Read().Tenants.Select(t => new TenantSummary(t.Key, t.Value.KeySha256.Count, t.Value.CreatedAt, t.Value.Limits))]);
+
+    /// <inheritdoc />
+    public async Task<int> RevokeAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        await using var fileLock = await LockAsync(cancellationToken);
+        var document = Read();
+        if (!document.Tenants.TryGetValue(tenant, out var entry)) throw new KeyNotFoundException($"There is no tenant '{tenant}' in {Path}.");
+        var revoked = entry.KeySha256.Count;
+        entry.KeySha256.Clear();
+        await WriteAsync(document, cancellationToken);
+        return revoked;
+    }
+
+    // Written beside the file and moved over it, so a reader never sees half a file; owner-only, as it lists key hashes.
+    async Task WriteAsync(TenantDocument document, CancellationToken cancellationToken)
+    {
         var temp = Path + ".tmp";
         await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(document, Json), cancellationToken);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temp, Path, overwrite: true);
-        return key;
     }
 
     TenantDocument Read()

@@ -72,6 +72,46 @@ public sealed class PostgresTenantStore(string connectionString) : ITenantStore
         return key;
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TenantSummary>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT t.tenant, count(k.key_sha256)::int, t.created_at, t.limits::text FROM cartridges_tenants t " +
+            "LEFT JOIN cartridges_api_keys k USING (tenant) GROUP BY t.tenant, t.created_at, t.limits::text ORDER BY t.tenant", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<TenantSummary>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var limits = reader.IsDBNull(3) ? null : JsonSerializer.Deserialize<TenantLimits>(reader.GetString(3), TenantJson.Options);
+            result.Add(new TenantSummary(reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2), limits));
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Silos cache a key they found for up to a minute, so a revoked key may work that long on a silo that used it.</remarks>
+    public async Task<int> RevokeAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM cartridges_tenants WHERE tenant = @tenant FOR UPDATE", connection, transaction))
+        {
+            exists.Parameters.AddWithValue("tenant", tenant);
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null) throw new KeyNotFoundException($"There is no tenant '{tenant}' in the database.");
+        }
+        int revoked;
+        await using (var delete = new NpgsqlCommand("DELETE FROM cartridges_api_keys WHERE tenant = @tenant", connection, transaction))
+        {
+            delete.Parameters.AddWithValue("tenant", tenant);
+            revoked = await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        // This silo forgets them at once; others within their cache minute.
+        foreach (var (hash, hit) in _found) if (hit.Tenant.Name == tenant) _found.TryRemove(hash, out _);
+        return revoked;
+    }
+
     async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(connectionString);

@@ -14,4 +14,8 @@ public static class TenantAdmin
     /// <summary>Adds <paramref name="tenant"/> to the store a silo with <paramref name="configuration"/> uses (file or PostgreSQL); returns the new key.</summary>
     public static Task<string> AddAsync(IConfiguration configuration, string tenant, TenantLimits? limits = null, CancellationToken cancellationToken = default) =>
         TenantStores.Create(configuration).AddAsync(tenant, limits, cancellationToken);
+
+    /// <summary>The store of a data directory (Local profile) or, with a connection string, of the PostgreSQL database.</summary>
+    public static ITenantStore Store(string dataDirectory, string? connectionString) =>
+        connectionString is { Length: > 0 } ? new PostgresTenantStore(connectionString) : new FileTenantStore(TenantStores.DefaultFile(dataDirectory));
 }
