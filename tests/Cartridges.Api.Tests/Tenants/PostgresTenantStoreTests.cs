@@ -1,5 +1,6 @@
 // The Postgres profile's tenant store on a real server: the one .ci/run started (CARTRIDGES_TEST_POSTGRES), or a
 // private throw-away one, each test run in a fresh database.
+using Cartridges.Api.Tests.Support;
 using Cartridges.Silo.Tenants;
 using Cartridges.Storage.Database;
 using Microsoft.Extensions.Configuration;
@@ -10,20 +11,13 @@ namespace Cartridges.Api.Tests.Tenants;
 /// <summary><see cref="PostgresTenantStore"/>: tables created on first use, hashes only, limits kept, shared by every silo's instance.</summary>
 public sealed class PostgresTenantStoreTests : IAsyncLifetime
 {
-    LocalPostgres? _server;
+    FreshDatabase? _database;
     string _connection = "";
 
     public async Task InitializeAsync()
     {
-        var admin = Environment.GetEnvironmentVariable("CARTRIDGES_TEST_POSTGRES");
-        if (admin is not { Length: > 0 })
-        {
-            _server = await LocalPostgres.StartAsync();
-            admin = _server.ConnectionString;
-        }
-        var database = $"tenants_{Guid.NewGuid():N}"[..20];
-        await LocalPostgres.CreateDatabaseAsync(admin, database);
-        _connection = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
+        _database = await FreshDatabase.CreateAsync("tenants");
+        _connection = _database.ConnectionString;
     }
 
     [Fact]
@@ -59,7 +53,6 @@ public sealed class PostgresTenantStoreTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
-        if (_server is not null) await _server.DisposeAsync();
+        if (_database is not null) await _database.DisposeAsync();
     }
 }

@@ -1,3 +1,4 @@
+using Cartridges.Api.Tests.Support;
 using Cartridges.Silo.Tenants;
 using Cartridges.Storage.Database;
 using Npgsql;
@@ -7,21 +8,14 @@ namespace Cartridges.Api.Tests.Tenants;
 /// <summary>`tenant list` and `tenant revoke` on both stores: counts of live keys, revoked keys stop working at once here.</summary>
 public sealed class TenantListRevokeTests : IAsyncLifetime
 {
-    LocalPostgres? _server;
+    FreshDatabase? _database;
     string _connection = "";
     readonly string _dir = Directory.CreateTempSubdirectory("tenants-revoke-").FullName;
 
     public async Task InitializeAsync()
     {
-        var admin = Environment.GetEnvironmentVariable("CARTRIDGES_TEST_POSTGRES");
-        if (admin is not { Length: > 0 })
-        {
-            _server = await LocalPostgres.StartAsync();
-            admin = _server.ConnectionString;
-        }
-        var database = $"tenants_{Guid.NewGuid():N}"[..20];
-        await LocalPostgres.CreateDatabaseAsync(admin, database);
-        _connection = new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
+        _database = await FreshDatabase.CreateAsync("tenants");
+        _connection = _database.ConnectionString;
     }
 
     [Theory]
@@ -67,7 +61,7 @@ public sealed class TenantListRevokeTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_server is not null) await _server.DisposeAsync();
+        if (_database is not null) await _database.DisposeAsync();
         Directory.Delete(_dir, recursive: true);
     }
 }
