@@ -36,3 +36,6 @@ fi
 cli model init-random --arch llama --preset small --seed 1 --out "$work/small"
 cli bench gpu --model "$work/small" --candidates cuda:f32,cuda:bf16 --batches 1,8,32,128 | tee "$out/bench-gpu-small.txt"
 python3 tools/gpu/torch_reference.py --model "$work/small" --batches 1,8,32,128 | tee "$out/torch-small.txt"
+cli model init-random --arch llama --preset 1b --seed 1 --dtype bf16 --out "$work/1b"
+cli bench gpu --model "$work/1b" --candidates cuda:bf16 --batches 1,8,32,128 | tee "$out/bench-gpu-1b.txt"
+python3 tools/gpu/torch_reference.py --model "$work/1b" --batches 1,8,32,128 | tee "$out/torch-1b.txt"

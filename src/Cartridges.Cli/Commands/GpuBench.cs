@@ -59,7 +59,9 @@ internal static class GpuBench
             AnsiConsole.Write(table);
             if (pr.GetValue(speed))
             {
-                foreach (var c in candidates.Prepend(("cpu:f32", CPU, ScalarType.Float32)))
+                // The CPU reference is timed only beside CPU candidates: on an accelerator it would take longer than the rest.
+                var timed = candidates.All(c => c.Device.type == TorchSharp.DeviceType.CPU) ? candidates.Prepend(("cpu:f32", CPU, ScalarType.Float32)) : candidates;
+                foreach (var c in timed)
                     await SpeedAsync(dir, c, pr.GetValue(prefill), pr.GetValue(decode), pr.GetValue(batches)!.Split(',').Select(int.Parse).ToArray());
             }
             var failed = rows.Count(r => !r.Ok);

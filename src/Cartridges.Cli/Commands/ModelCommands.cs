@@ -43,8 +43,8 @@ internal static class ModelCommands
     {
         var arch = new Option<string>("--arch") { Description = "llama or qwen3", Required = true };
         arch.AcceptOnlyFromAmong("llama", "qwen3");
-        var preset = new Option<string>("--preset") { Description = "tiny (d256, 4 layers) or small (d1024, 8 layers)", DefaultValueFactory = _ => "tiny" };
-        preset.AcceptOnlyFromAmong("tiny", "small");
+        var preset = new Option<string>("--preset") { Description = "tiny (d256, 4 layers), small (d1024, 8 layers) or 1b (d2048, 16 layers, Llama-3.2-1B's shape)", DefaultValueFactory = _ => "tiny" };
+        preset.AcceptOnlyFromAmong("tiny", "small", "1b");
         var seed = new Option<long>("--seed") { Description = "Random seed of the weights", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Directory to write", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "Storage dtype of model.safetensors: f32, bf16 or f16", DefaultValueFactory = _ => "f32" };

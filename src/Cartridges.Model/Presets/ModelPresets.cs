@@ -5,7 +5,7 @@ using Cartridges.Model.Tokenization;
 
 namespace Cartridges.Model.Presets;
 
-/// <summary>Named model sizes (tiny, small) for the Llama and Qwen3 families.</summary>
+/// <summary>Named model sizes (tiny, small, 1b) for the Llama and Qwen3 families.</summary>
 public static class ModelPresets
 {
     /// <summary>The config.json of a preset.</summary>
@@ -15,7 +15,9 @@ public static class ModelPresets
         {
             "tiny" => (256, 4, 8, 2, 768),
             "small" => (1024, 8, 16, 4, 2816),
-            _ => throw new ArgumentException($"Unknown preset '{preset}'; use tiny or small."),
+            // Llama-3.2-1B's shape (about 1.1B parameters with this vocabulary): for accelerator benchmarks.
+            "1b" => (2048, 16, 32, 8, 8192),
+            _ => throw new ArgumentException($"Unknown preset '{preset}'; use tiny, small or 1b."),
         };
         var shared = new ModelConfig
         {

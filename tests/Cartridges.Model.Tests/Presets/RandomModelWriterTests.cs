@@ -37,6 +37,16 @@ public sealed class RandomModelWriterTests
         }
     }
 
+    [Fact]
+    public void OneBPreset_HasLlama32OneBsShape()
+    {
+        var c = ModelPresets.Create(ModelFamily.Llama, "1b");
+        c.Validate();
+        var parameters = WeightNames.Expected(c).Sum(e => e.Shape.Aggregate(1L, (a, b) => a * b));
+        Assert.Equal((2048, 16, 32, 8, 8192), (c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.NumKeyValueHeads, c.IntermediateSize));
+        Assert.InRange(parameters, 1.0e9, 1.2e9);
+    }
+
     /// <summary>A zero prefix of the given length (its content does not matter here, only the positions after it).</summary>
     static KvPrefix KvPrefixOfLength(TransformerModel model, int length)
     {
