@@ -93,7 +93,13 @@ public sealed class DeviceWorker
                 Run(work, engines);
                 busy = true;
             }
-            if (!busy) Run(_queue.Take(), engines: false);
+            if (!busy)
+            {
+                // Idle: whatever runs next starts fresh, so a sequence arriving during it owes only that item, not one
+                // that finished long before (a model load, a training step before a quiet hour).
+                lastWork = 0;
+                Run(_queue.Take(), engines: false);
+            }
         }
 
         void Run(Action work, bool engines)
