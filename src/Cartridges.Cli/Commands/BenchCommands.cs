@@ -72,7 +72,7 @@ internal static class BenchCommands
     }
 
     /// <summary>Seconds for one forward pass over the tokens with logits of the last position only (best of 3).</summary>
-    static double TimePrefill(TransformerModel m, int[] tokens)
+    internal static double TimePrefill(TransformerModel m, int[] tokens)
     {
         var best = double.MaxValue;
         for (var i = 0; i < 4; i++)
@@ -88,7 +88,7 @@ internal static class BenchCommands
     }
 
     /// <summary>B greedy sequences decoding together through the engine; time between all first tokens and the end.</summary>
-    static async Task<(double MsPerStep, double TokensPerSecond)> TimeDecode(GenerationEngine engine, int batch, int context, int decode, Random rng)
+    internal static async Task<(double MsPerStep, double TokensPerSecond)> TimeDecode(GenerationEngine engine, int batch, int context, int decode, Random rng)
     {
         var vocab = engine.Model.Config.VocabSize;
         var handles = Enumerable.Range(0, batch).Select(_ => engine.Submit(new GenerationRequest

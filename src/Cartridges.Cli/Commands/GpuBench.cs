@@ -5,10 +5,8 @@
 // Speed: prefill tok/s and decode tok/s at several batch sizes per candidate. Without CUDA the candidates are the CPU
 // in bf16 (the CUDA default dtype, otherwise never run here), which is the half CI runs.
 using System.CommandLine;
-using System.Diagnostics;
 using Cartridges.Model;
 using Cartridges.Model.Engine;
-using Cartridges.Model.Scoring;
 using Cartridges.Model.Transformer;
 using Cartridges.Training.Cartridges;
 using Spectre.Console;
@@ -188,30 +186,12 @@ internal static class GpuBench
         using var engine = new GenerationEngine(model, new EngineOptions { MaxBatch = batches.Max() });
         var rng = new Random(3);
         var tokens = Enumerable.Range(0, prefillTokens).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();
-        var prefillSeconds = await engine.RunAsync(m =>
-        {
-            var best = double.MaxValue;
-            for (var i = 0; i < 3; i++)
-            {
-                var sw = Stopwatch.StartNew();
-                using (PrefixBuilder.FromTokens(m, tokens, chunkTokens: tokens.Length)) { }
-                if (m.Device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
-                if (i > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
-            }
-            return best;
-        });
+        // The same timings as `bench model`: one forward pass (logits read back, so the device has finished), and greedy
+        // decoding through the engine from the last first token to the last finish.
+        var prefillSeconds = await engine.RunAsync(m => BenchCommands.TimePrefill(m, tokens));
         var line = $"{c.Name,-10} prefill {prefillTokens} tokens {prefillTokens / prefillSeconds:F0} tok/s";
         foreach (var b in batches)
-        {
-            var handles = Enumerable.Range(0, b).Select(_ => engine.Submit(new GenerationRequest
-            {
-                Prompt = Enumerable.Range(0, 32).Select(_ => rng.Next(model.Config.VocabSize)).ToArray(),
-                Sampling = SamplingParams.Greedy(decodeTokens),
-            })).ToList();
-            var results = await Task.WhenAll(handles.Select(h => h.Completion));
-            var seconds = (results.Max(r => r.Elapsed) - results.Max(r => r.TimeToFirstToken)).TotalSeconds;
-            line += $"; decode batch {b} {b * (decodeTokens - 1) / seconds:F0} tok/s";
-        }
+            line += $"; decode batch {b} {(await BenchCommands.TimeDecode(engine, b, 32, decodeTokens, rng)).TokensPerSecond:F0} tok/s";
         Console.WriteLine(line);
     }
 }

@@ -2,6 +2,7 @@
 // chunks through a KV cache) at several lengths, with the process's peak memory growth per token, beside one whole pass
 // at the lengths where its quadratic score matrix still fits, so linear and quadratic growth are seen side by side.
 using System.Diagnostics;
+using System.Numerics;
 using Cartridges.Model.Engine;
 using Cartridges.Model.Transformer;
 
@@ -17,13 +18,13 @@ internal static class LongPrefillBench
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
         var c = engine.Model.Config;
-        var kvPerToken = c.KvBytesPerToken(engine.Model.DType == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
+        var kvPerToken = engine.Model.KvBytesPerToken;
         foreach (var n in lengths)
         {
             if (n >= c.MaxPositionEmbeddings)
             {
                 Console.WriteLine($"prefill {n,6}     skipped: the model's context is {c.MaxPositionEmbeddings} " +
-                                  $"(`cartridges model init-random --context {NextPowerOfTwo(n + 1)}` makes a preset that holds it)");
+                                  $"(`cartridges model init-random --context {BitOperations.RoundUpToPowerOf2((uint)n + 1)}` makes a preset that holds it)");
                 continue;
             }
             var tokens = Enumerable.Range(0, n).Select(_ => rng.Next(c.VocabSize)).ToArray();
@@ -45,12 +46,5 @@ internal static class LongPrefillBench
         var sw = Stopwatch.StartNew();
         using (PrefixBuilder.FromTokens(m, tokens, chunkTokens: chunk)) { }
         return (sw.Elapsed.TotalSeconds, Math.Max(0, ProcessMemory.PeakSinceReset() - before));
-    }
-
-    static int NextPowerOfTwo(int n)
-    {
-        var p = 1;
-        while (p < n) p *= 2;
-        return p;
     }
 }

@@ -74,9 +74,8 @@ internal static class ResidencyBench
                 slots.Release();
             }
         }));
-        Array.Sort(latencies);
         var result = new Result(cartridges, fits, budget, cartridges, answered, host.Evictions - evictionsBefore, host.Reloads, peak,
-            latencies[latencies.Length / 2], latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(0.99 * latencies.Length) - 1)]);
+            Percentiles.Of(latencies, 0.5), Percentiles.Of(latencies, 0.99));
         AnsiConsole.MarkupLine($"residency: {result.Answered}/{result.Asked} asks answered ({concurrency} at a time, random order); {result.Evictions} evictions and " +
                                $"{result.Reloads} reloads during the asks; resident cartridge peak {peak / 1048576.0:F1} MiB (budget {budget / 1048576.0:F1} MiB, " +
                                $"leased cartridges may exceed it); ask p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms");

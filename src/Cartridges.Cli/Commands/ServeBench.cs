@@ -56,7 +56,7 @@ internal static class ServeBench
                 var loaded = await host.GetAsync("default");
                 var config = loaded.Engine.Model.Config;
                 if (N + 64 > config.MaxPositionEmbeddings) throw new ArgumentException($"n={N} does not fit the model's context of {config.MaxPositionEmbeddings}.");
-                var kvPerToken = config.KvBytesPerToken(loaded.Engine.Model.DType == torch.ScalarType.Float32 ? 4 : 2);
+                var kvPerToken = loaded.Engine.Model.KvBytesPerToken;
                 var maxUsers = userCounts.Max();
                 AnsiConsole.MarkupLine($"[bold]bench serve[/]: {config.Architectures[0]} d{config.HiddenSize}×{config.NumHiddenLayers}, p={P}, n={N} (n/p={N / P}), {M} tokens per user, KV {kvPerToken} B/token");
 
@@ -132,7 +132,7 @@ internal static class ServeBench
                     });
                     engineMs.Add(sw.Elapsed.TotalMilliseconds);
                 }
-                var (g, e) = (Median(grainMs), Median(engineMs));
+                var (g, e) = (Percentiles.Of(grainMs, 0.5), Percentiles.Of(engineMs, 0.5));
                 AnsiConsole.MarkupLine($"Orleans overhead: AskAsync median {g:F1} ms vs engine directly {e:F1} ms → {g - e:F1} ms ({(g - e) / e * 100:F1}%) per request");
 
                 var training = pr.GetValue(trainingAsks) > 0
@@ -186,12 +186,7 @@ internal static class ServeBench
             return count;
         }));
         var seconds = clock.Elapsed.TotalSeconds;
-        Array.Sort(latencies);
         return new Row(method, users, tokensPerUser, users * tokensPerUser * kvPerToken, generated.Sum() / seconds,
-            Percentile(latencies, 0.5), Percentile(latencies, 0.99), generated.Sum());
+            Percentiles.Of(latencies, 0.5), Percentiles.Of(latencies, 0.99), generated.Sum());
     }
-
-    static double Percentile(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-
-    static double Median(List<double> values) => Percentile([.. values.Order()], 0.5);
 }

@@ -62,9 +62,8 @@ internal static class ServeCommand
         var lines = new List<string> { "Cartridges silo" };
         if (loaded is { Engine.Model: var m })
         {
-            var kv = m.Config.KvBytesPerToken(m.DType == TorchSharp.torch.ScalarType.Float32 ? 4 : 2);
             lines.Add($"  model     {modelDir} ({m.Config.Architectures[0]}, {m.ParameterCount / 1e6:F1}M parameters, {m.DType} on {m.Device.type}, " +
-                      $"context {m.Config.MaxPositionEmbeddings}, KV {kv / 1024.0:F1} KiB/token)");
+                      $"context {m.Config.MaxPositionEmbeddings}, KV {m.KvBytesPerToken / 1024.0:F1} KiB/token)");
         }
         else
         {

@@ -44,7 +44,7 @@ internal static class TrainingInterferenceBench
             var during = new List<double>();
             for (var i = 0; i < asks; i++) during.Add(await TimeAsync(asker, question, ask));
             var steps = (await trainee.GetStatusAsync()).Step - firstStep;
-            var result = new Result(Percentile(idle, 0.5), Percentile(during, 0.5), Percentile(during, 0.99), asks, steps);
+            var result = new Result(Percentiles.Of(idle, 0.5), Percentiles.Of(during, 0.5), Percentiles.Of(during, 0.99), asks, steps);
             AnsiConsole.MarkupLine($"asks while a cartridge trains on the same silo: p50 {result.TrainingP50Ms:F0} ms (p99 {result.TrainingP99Ms:F0} ms) vs idle p50 " +
                                    $"{result.IdleP50Ms:F0} ms → [bold]{result.TrainingP50Ms / result.IdleP50Ms:F2}×[/]; {steps} optimizer steps ran during the {asks} asks");
             return result;
@@ -60,11 +60,5 @@ internal static class TrainingInterferenceBench
         var sw = Stopwatch.StartNew();
         await grain.AskAsync(question, ask);
         return sw.Elapsed.TotalMilliseconds;
-    }
-
-    static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
     }
 }

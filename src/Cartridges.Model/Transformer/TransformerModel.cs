@@ -32,6 +32,9 @@ public sealed class TransformerModel : IDisposable
     /// <summary>Bytes of resident weights.</summary>
     public long WeightBytes => _named.Values.Sum(t => t.NumberOfElements * t.ElementSize);
 
+    /// <summary>Bytes one token's keys and values take in this model's compute dtype (every layer).</summary>
+    public long KvBytesPerToken => Config.KvBytesPerToken((int)_embed.ElementSize);
+
     TransformerModel(ModelConfig config, Dictionary<string, Tensor> named, Device device, ScalarType dtype)
     {
         config.Validate();

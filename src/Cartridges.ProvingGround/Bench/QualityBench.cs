@@ -35,7 +35,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         var tokenizer = HfTokenizer.Load(modelDir);
         using var engine = await GenerationEngine.LoadAsync(modelDir, new EngineOptions { MaxBatch = Math.Max(8, options.Users) }, "cpu");
         var config = engine.Model.Config;
-        var kvPerToken = config.KvBytesPerToken(engine.Model.DType == torch.ScalarType.Float32 ? 4 : 2);
+        var kvPerToken = engine.Model.KvBytesPerToken;
         var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, options.Seed, options.Facts);
         var throughput = new Dictionary<int, double>();
         async Task<double> Tps(int kvTokens)
