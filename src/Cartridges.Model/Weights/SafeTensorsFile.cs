@@ -31,11 +31,14 @@ public sealed class SafeTensorsFile : IDisposable
 
     SafeTensorsFile(string path)
     {
+        long length;
         Path = path;
-        var length = new FileInfo(path).Length;
-        if (length < 8) throw new ModelLoadException($"{path}: truncated safetensors file ({length} bytes, no header length).");
         using (var fs = File.OpenRead(path))
         {
+            // The open stream's length, not FileInfo's: in a Hugging Face cache the file is a symlink to its blob, and
+            // FileInfo measures the link itself.
+            length = fs.Length;
+            if (length < 8) throw new ModelLoadException($"{path}: truncated safetensors file ({length} bytes, no header length).");
             Span<byte> lenBytes = stackalloc byte[8];
             fs.ReadExactly(lenBytes);
             var headerLen = BitConverter.ToInt64(lenBytes);

@@ -43,6 +43,30 @@ public sealed class SafeTensorsTests
     }
 
     [Fact]
+    public void ASymlinkedFile_AsInAHubCache_ReadsThroughTheLink()
+    {
+        // A Hugging Face cache's snapshot holds symlinks to its blobs; the link's own size must not be taken for the file's.
+        var dir = TestModels.TempDir();
+        try
+        {
+            using var scope = NewDisposeScope();
+            var blob = Path.Combine(dir, "blob");
+            var a = randn(64, 32);
+            SafeTensorsWriter.Write(blob, [new("a", a)], new Dictionary<string, string>(), ScalarType.Float32);
+            var link = Path.Combine(dir, "model.safetensors");
+            File.CreateSymbolicLink(link, "blob");
+            Assert.True(new FileInfo(link).Length < 8); // what used to be read as the file's length
+
+            using var file = SafeTensorsFile.Open(link);
+            Assert.True(file.Read("a", ScalarType.Float32).eq(a).all().item<bool>());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ShardedIndex_LoadsTheSameModel_AsTheSingleFile()
     {
         var src = TestModels.Dir(ModelFamily.Qwen3);
