@@ -227,10 +227,11 @@ internal static class ProvingGroundCommands
         var ordered = new Option<double?>("--ordered-drills") { Description = "Share of drills restated in document order with every restated token predicted (a copy task that forms induction heads)" };
         var kinds = new Option<string[]>("--fact-kinds") { Description = $"Fact kinds documents draw from (default all): {string.Join(", ", Enum.GetNames<FactKind>())}", AllowMultipleArgumentsPerToken = true };
         var floor = new Option<int?>("--records-floor") { Description = "Fewest records per training document (default: half the curriculum's ceiling)" };
+        var noHeaders = new Option<bool>("--no-record-headers") { Description = "Keyed documents without the \"Patient X.\" header of each record (the surname then occurs only in its facts)" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -261,7 +262,9 @@ internal static class ProvingGroundCommands
                 OrderedDrillShare = pr.GetValue(ordered) ?? r.OrderedDrillShare,
                 FactKinds = pr.GetValue(kinds) is { Length: > 0 } named ? ParseKinds(named) : r.FactKinds,
                 RecordsFloor = pr.GetValue(floor) ?? r.RecordsFloor,
+                NoRecordHeaders = pr.GetValue(noHeaders) || r.NoRecordHeaders,
             };
+            if (r.NoRecordHeaders && !r.Facts.IsKeyed()) throw new ArgumentException($"--no-record-headers needs a keyed wording (the {r.Facts} wording names the patient in the header).");
             if (r.RecordsFloor < 0) throw new ArgumentException($"--records-floor must be at least 0 (got {r.RecordsFloor}).");
             if (r.OrderedDrillShare is < 0 or > 1) throw new ArgumentException($"--ordered-drills must be in [0, 1] (got {r.OrderedDrillShare}).");
             var loss = new Pretrainer(r, pr.GetValue(output)!, Console.WriteLine, torch.device(pr.GetValue(device)!), pr.GetValue(init)).Run(pr.GetValue(resume), cancel: ct);

@@ -20,13 +20,19 @@ public sealed record ProbeResult(int Records, double MeanTokens, double WithDocu
     IReadOnlyDictionary<FactKind, double>? ByKind = null);
 
 /// <summary>Scores exact match on a fixed set of held-out questions.</summary>
-public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied, int factsPerRecord = 0,
-    IReadOnlyList<FactKind>? kinds = null)
+public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordsGenerator generator)
 {
-    readonly RecordsGenerator _generator = new(split, seed, style, factsPerRecord, kinds);
+    /// <summary>A probe over documents of <paramref name="split"/> in the given wording.</summary>
+    public AccuracyProbe(HfTokenizer tokenizer, RecordSplit split = RecordSplit.HeldOut, int seed = 1, FactStyle style = FactStyle.Varied, int factsPerRecord = 0,
+        IReadOnlyList<FactKind>? kinds = null)
+        : this(tokenizer, new RecordsGenerator(split, seed, style, factsPerRecord, kinds))
+    {
+    }
+
+    readonly RecordsGenerator _generator = generator;
 
     /// <summary>The wording of the probe's documents.</summary>
-    public FactStyle Style => style;
+    public FactStyle Style => _generator.Style;
 
     /// <summary>The probe's questions for documents of <paramref name="records"/> patients: one per document, kinds cycling.</summary>
     public IReadOnlyList<(RecordsDocument Doc, RecordsQuestion Question)> Items(int records, int count)

@@ -9,7 +9,7 @@ namespace Cartridges.ProvingGround.Pretraining;
 /// <summary>Deterministic training batches for a recipe.</summary>
 public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
 {
-    readonly RecordsGenerator _generator = new(RecordSplit.Train, recipe.Seed, recipe.Facts, recipe.FactsPerRecord, recipe.FactKinds);
+    readonly RecordsGenerator _generator = recipe.Generator(RecordSplit.Train);
 
     /// <summary>Records per document at step <paramref name="step"/> (under <paramref name="ceiling"/>, default the recipe's ramp).</summary>
     public int RecordsAt(int step, int? ceiling = null)

@@ -113,6 +113,17 @@ public sealed record PretrainRecipe
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int RecordsFloor { get; init; }
 
+    /// <summary>
+    /// Keyed documents without the "Patient X." header of each record: the surname then occurs once per fact, as in
+    /// plain key–value recall, instead of also in a header the question's key matches but no value follows. Left out of
+    /// the JSON when false.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool NoRecordHeaders { get; init; }
+
+    /// <summary>The generator of this recipe's documents for <paramref name="split"/>.</summary>
+    public RecordsGenerator Generator(RecordSplit split) => new(split, Seed, Facts, FactsPerRecord, FactKinds, headers: !NoRecordHeaders);
+
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;
 

@@ -65,7 +65,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
 
         var builder = new SequenceBuilder(tokenizer, recipe);
         var sampler = new BatchSampler(builder, recipe);
-        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, recipe.Seed, recipe.Facts, recipe.FactsPerRecord, recipe.FactKinds);
+        var probe = new AccuracyProbe(tokenizer, recipe.Generator(RecordSplit.HeldOut));
         var clock = Stopwatch.StartNew();
         double ema = double.NaN, last = double.NaN;
         long tokens = 0;

@@ -25,7 +25,7 @@ public static class SequenceExport
         var r0 = recipe with { ContextLossWeight = 0f };
         if (probe) r0 = r0 with { AskTurnProbability = 0, ChainOfThoughtProbability = 0, QuestionsPerRecord = 0 };
         var builder = new SequenceBuilder(tokenizer, r0);
-        var generator = new RecordsGenerator(split, recipe.Seed, recipe.Facts, recipe.FactsPerRecord, recipe.FactKinds);
+        var generator = recipe.Generator(split);
         var temp = path + ".tmp";
         long total = 0;
         using (var file = File.Create(temp))

@@ -13,10 +13,14 @@ public sealed class RecordsGenerator
     /// Creates a generator for a split (and a wording of the fact sentences); with <paramref name="factsPerRecord"/>
     /// between 1 and 9 each document states only that many fact kinds (drawn per document, the same for every patient),
     /// and with <paramref name="kinds"/> they are drawn from those kinds only (all of them when
-    /// <paramref name="factsPerRecord"/> is 0).
+    /// <paramref name="factsPerRecord"/> is 0). Keyed documents without <paramref name="headers"/> are the bare facts
+    /// after the title, every patient's surname written once per fact and nowhere else.
     /// </summary>
-    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0, IReadOnlyList<FactKind>? kinds = null)
+    public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0, IReadOnlyList<FactKind>? kinds = null,
+        bool headers = true)
     {
+        if (!headers && !style.IsKeyed()) throw new ArgumentException($"Only keyed documents can leave out the patient headers ({style} states the name in them).", nameof(headers));
+        Headers = headers;
         var pool = kinds is { Count: > 0 } ? kinds.Distinct().Order().ToArray() : AllKinds;
         ArgumentOutOfRangeException.ThrowIfNegative(factsPerRecord);
         if (factsPerRecord > pool.Length)
@@ -35,6 +39,9 @@ public sealed class RecordsGenerator
 
     /// <summary>Fact kinds each document states about every patient (all ten unless the generator was narrowed).</summary>
     public int FactsPerRecord { get; }
+
+    /// <summary>Whether every patient's paragraph opens with a header sentence naming the patient.</summary>
+    public bool Headers { get; }
 
     /// <summary>The wording of fact sentences.</summary>
     public FactStyle Style { get; }
@@ -193,7 +200,7 @@ public sealed class RecordsGenerator
         };
         foreach (var p in patients)
         {
-            text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
+            if (Headers) text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
             var sentences = kinds.Select(k => PickTemplate(rng, facts[k])).ToList();
             // Keyed documents hold only facts: free text is widened in later, once reading holds.
             if (!Style.IsKeyed()) sentences.Add(PickTemplate(rng, RecordTemplates.Notes));

@@ -111,6 +111,28 @@ public sealed class RecordsGeneratorTests
     }
 
     [Fact]
+    public void WithoutHeaders_EverySurnameOccursOnlyInItsFacts_AndTheFactsAreThoseOfTheHeaderedDocument()
+    {
+        var bare = new RecordsGenerator(RecordSplit.Train, 6, FactStyle.Keyed, factsPerRecord: 2, headers: false);
+        var headed = new RecordsGenerator(RecordSplit.Train, 6, FactStyle.Keyed, factsPerRecord: 2);
+        for (var i = 0; i < 20; i++)
+        {
+            var doc = bare.Document(i, 5);
+            Assert.DoesNotContain("\n\n", doc.Text, StringComparison.Ordinal);
+            foreach (var r in doc.Records)
+            {
+                Assert.All(KeyedTemplates.Headers, h => Assert.DoesNotContain(RecordTemplates.Fill(h, r), doc.Text, StringComparison.Ordinal));
+                Assert.Equal(2, doc.Text.Split(" " + r.Last + " ").Length - 1); // once per stated fact kind
+                foreach (var kind in doc.FactKinds)
+                    Assert.Contains($"{KeyedTemplates.Key(kind, r)} {RecordTemplates.Answer(kind, r)}", doc.Text, StringComparison.Ordinal);
+            }
+            Assert.Equal(headed.Document(i, 5).Records, doc.Records);
+            Assert.Equal(headed.Questions(headed.Document(i, 5)).Select(q => q.Answer), bare.Questions(doc).Select(q => q.Answer));
+        }
+        Assert.Throws<ArgumentException>(() => new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Varied, headers: false));
+    }
+
+    [Fact]
     public void NarrowingToAllKinds_LeavesDocumentsAsTheyWere()
     {
         var full = new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.Keyed);
