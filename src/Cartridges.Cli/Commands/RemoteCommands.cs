@@ -27,7 +27,7 @@ internal static class RemoteCommands
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CARTRIDGES_API_KEY"),
     };
 
-    public static IEnumerable<Command> Create() => [CreateCommand(), StartCommand(), StopCommand(), StatusCommand(), AskCommand(), ChatCommand(), ListCommand(), DeleteCommand()];
+    public static IEnumerable<Command> Create() => [CreateCommand(), ImportCommand(), StartCommand(), StopCommand(), StatusCommand(), AskCommand(), ChatCommand(), ListCommand(), DeleteCommand()];
 
     static readonly Option<string?> Embedded = new("--embedded")
     {
@@ -146,6 +146,35 @@ internal static class RemoteCommands
             if (pr.GetValue(wait) && !pr.GetValue(start)) throw new ArgumentException("--wait needs --start.");
             var response = await Check(await http.PostAsJsonAsync("cartridges", request, ApiJson.Options, ct));
             if (pr.GetValue(wait)) return await WatchAsync(http, request.Name!, ct);
+            Print((await response.Content.ReadFromJsonAsync<CartridgeDto>(ApiJson.Options, ct))!);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static Command ImportCommand()
+    {
+        var name = new Argument<string>("name");
+        var file = new Argument<string>("file") { Description = "A trained cartridge (safetensors from `cartridges train` or `distill`)" };
+        var corpus = new Option<string[]>("--corpus") { Description = "The document(s) it was trained on, kept so the cluster can train it again", Required = true, AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string>("--model") { DefaultValueFactory = _ => "default" };
+        var cmd = WithConnection(new Command("import", "Serve a cartridge trained elsewhere: upload its file; it is checked against the base model and serves at once")
+        {
+            name, file, corpus, model,
+        });
+        cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
+        {
+            var path = pr.GetValue(file)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"Cartridge file `{path}` does not exist.");
+            await using var connection = await ConnectAsync(pr);
+            using var form = new MultipartFormDataContent
+            {
+                { new StringContent(pr.GetValue(name)!), "name" },
+                { new StringContent(pr.GetValue(model)!), "model" },
+                { new StringContent(string.Join("\n\n", pr.GetValue(corpus)!.Select(File.ReadAllText))), "corpus" },
+                { new ByteArrayContent(await File.ReadAllBytesAsync(path, ct)), "cartridge", Path.GetFileName(path) }, // the API's field for a trained file
+            };
+            var response = await Check(await connection.Http.PostAsync("cartridges", form, ct));
             Print((await response.Content.ReadFromJsonAsync<CartridgeDto>(ApiJson.Options, ct))!);
             return 0;
         }));

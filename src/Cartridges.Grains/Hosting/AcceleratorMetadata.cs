@@ -22,4 +22,10 @@ public static class AcceleratorMetadata
         metadata is not null && metadata.Metadata.TryGetValue(DeviceMemory, out var v) && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes)
             ? bytes
             : 0;
+
+    /// <summary>
+    /// Memory to declare when configuration names none: what this process may use on this machine (physical memory or
+    /// the container's limit). Right for CPU engines; a CUDA silo should declare its card's memory.
+    /// </summary>
+    public static long DetectedMemoryBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 }

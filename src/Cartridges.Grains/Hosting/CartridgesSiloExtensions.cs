@@ -26,7 +26,7 @@ public static class CartridgesSiloExtensions
     public static ISiloBuilder AddCartridges(this ISiloBuilder silo, IConfiguration configuration)
     {
         var profile = configuration["Cartridges:Profile"] ?? "Local";
-        var dataDir = configuration["Cartridges:DataDirectory"] ?? Path.Combine(Environment.CurrentDirectory, "cartridges-data");
+        var dataDir = SiloPaths.DataDirectory(configuration);
         silo.UseSiloMetadata(configuration);
         silo.Services.AddOptions<CartridgesOptions>().Bind(configuration.GetSection(CartridgesOptions.Section)).PostConfigure(o =>
         {

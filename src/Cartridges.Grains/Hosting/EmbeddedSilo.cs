@@ -32,7 +32,7 @@ public sealed class EmbeddedSilo : IAsyncDisposable
             [$"Cartridges:Models:{modelName}"] = modelDir,
             ["Cartridges:Device"] = device,
             ["Orleans:Metadata:gpu"] = "true",
-            ["Orleans:Metadata:device_memory_bytes"] = (16L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:Metadata:device_memory_bytes"] = AcceleratorMetadata.DetectedMemoryBytes().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) config[k] = v;
         var builder = Host.CreateApplicationBuilder();

@@ -51,7 +51,10 @@ public static class SiloHostExtensions
             if (TelemetryExtensions.OtlpConfigured(config)) silo.AddActivityPropagation();
         });
         builder.AddCartridgesTelemetry();
-        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo").AddCheck<CartridgeIntegrityHealthCheck>("cartridges");
+        builder.Services.AddSingleton<ModelPreloader>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPreloader>());
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo").AddCheck<ModelsHealthCheck>("models")
+            .AddCheck<CartridgeIntegrityHealthCheck>("cartridges");
         builder.AddCartridgesApi();
         return builder;
     }

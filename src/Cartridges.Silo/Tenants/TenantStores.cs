@@ -1,4 +1,5 @@
 // The one place that decides which tenant store a configuration means, so the silo and the CLI agree.
+using Cartridges.Grains.Hosting;
 using Cartridges.Silo.Api;
 using Microsoft.Extensions.Configuration;
 
@@ -17,8 +18,7 @@ public static class TenantStores
         if ((configuration["Cartridges:Profile"] ?? "Local") == "Postgres")
             return new PostgresTenantStore(configuration.GetConnectionString("Postgres")
                 ?? throw new InvalidOperationException("The Postgres profile needs ConnectionStrings:Postgres (env ConnectionStrings__Postgres)."));
-        // Same default as the silo's grain state and blobs (CartridgesSiloExtensions).
-        var dataDir = configuration["Cartridges:DataDirectory"] ?? Path.Combine(Environment.CurrentDirectory, "cartridges-data");
+        var dataDir = SiloPaths.DataDirectory(configuration);
         return new FileTenantStore(DefaultFile(dataDir));
     }
 }

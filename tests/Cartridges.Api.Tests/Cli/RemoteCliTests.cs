@@ -1,5 +1,7 @@
+using Cartridges.Abstractions;
 using Cartridges.Api.Tests.Support;
 using Cartridges.Model.Tests.Support;
+using Cartridges.Storage.Blobs;
 
 namespace Cartridges.Api.Tests.Cli;
 
@@ -109,5 +111,38 @@ public sealed class RemoteCliTests(ApiHost host)
         var names = list.RootElement.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
         Assert.Contains("lighthouse", names);
         Assert.Contains("orchard", names);
+    }
+
+    [Fact]
+    public async Task Import_ServesATrainedFileAtOnce_AndAnswersAsTheOriginal()
+    {
+        var blobs = new FileBlobStore(Path.Combine(host.DataDirectory, "blobs"));
+        var grain = host.Grains.GetGrain<ICartridgeGrain>("acme/lighthouse");
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.safetensors");
+        var corpus = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.txt");
+        await File.WriteAllBytesAsync(file, await blobs.ReadAllAsync((await grain.GetStatusAsync()).CartridgeBlob!, default));
+        await File.WriteAllTextAsync(corpus, ApiHost.Corpus("lighthouse-chronicle.txt"));
+        try
+        {
+            var (code, output, error) = await CliProcess.RunAsync(["import", "imported", file, "--corpus", corpus, "--model", "tiny", .. Connection(host.AcmeKey)]);
+            Assert.True(code == 0, error);
+            Assert.Contains("serving", output);
+
+            var (_, original, _) = await CliProcess.RunAsync(["ask", "lighthouse", "Who keeps the log?", "--max-tokens", "6", .. Connection(host.AcmeKey)]);
+            (code, output, error) = await CliProcess.RunAsync(["ask", "imported", "Who keeps the log?", "--max-tokens", "6", .. Connection(host.AcmeKey)]);
+            Assert.True(code == 0, error);
+            Assert.Equal(original, output); // greedy: the same tensors give the same answer
+
+            // A file that is not there: one line, nothing created.
+            (code, _, error) = await CliProcess.RunAsync(["import", "ghost", file + ".missing", "--corpus", corpus, .. Connection(host.AcmeKey)]);
+            Assert.Equal(1, code);
+            Assert.Contains("does not exist", error);
+        }
+        finally
+        {
+            await CliProcess.RunAsync(["delete", "imported", .. Connection(host.AcmeKey)]);
+            File.Delete(file);
+            File.Delete(corpus);
+        }
     }
 }

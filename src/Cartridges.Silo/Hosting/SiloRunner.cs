@@ -1,0 +1,33 @@
+// How a silo host runs, the same for the silo project and `cartridges serve`: start, wait for the base models, say
+// so once with the banner, then serve until stopped. A model that cannot load stops the host before it says ready.
+using Cartridges.Silo.Api;
+
+namespace Cartridges.Silo.Hosting;
+
+/// <summary>Runs a built silo host to completion.</summary>
+public static class SiloRunner
+{
+    /// <summary>
+    /// Starts <paramref name="app"/>, waits until its base models are loaded and prints the banner, then waits for
+    /// shutdown. Throws (after stopping the host) when a model fails to load.
+    /// </summary>
+    public static async Task RunAsync(WebApplication app, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        await app.StartAsync(ct);
+        IReadOnlyList<Grains.Engines.LoadedModel> models;
+        try
+        {
+            models = await app.Services.GetRequiredService<ModelPreloader>().Loaded.WaitAsync(ct);
+        }
+        catch
+        {
+            await app.StopAsync(CancellationToken.None);
+            throw;
+        }
+        var anonymous = app.Configuration[$"{ApiOptions.Section}:AnonymousTenant"];
+        Console.WriteLine(SiloBanner.Format(models, app.Configuration, app.Urls, anonymous));
+        Console.WriteLine("ready; Ctrl+C stops");
+        await app.WaitForShutdownAsync(ct);
+    }
+}
