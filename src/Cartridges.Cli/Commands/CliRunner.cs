@@ -12,31 +12,58 @@ internal static class CliRunner
         {
             return await body();
         }
-        catch (Exception e) when (e is ModelLoadException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-                                       or InvalidDataException or HubException or KeyNotFoundException or InvalidOperationException
-                                       or IOException or UnauthorizedAccessException
-                                       or Cartridges.Storage.Database.SchemaMigrationException or Cartridges.Abstractions.CartridgeException)
+        catch (Exception e) when (Report(e is AggregateException { InnerExceptions.Count: > 0 } all ? all.InnerExceptions[^1] : e) is { } code)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            // The OpenAI client retries, then throws every attempt's failure together; the last one is reported.
+            return code;
         }
-        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
-                                                 or HttpRequestError.SecureConnectionError)
+    }
+
+    // Prints the one line an expected failure deserves and returns the exit code; null lets anything else surface whole.
+    static int? Report(Exception e)
+    {
+        switch (e)
         {
-            // The usual first mistake: no silo at the endpoint. One line that says what to do, not a socket stack trace.
-            Console.Error.WriteLine($"error: cannot reach the cluster ({e.Message}). Start one with `cartridges serve`, or point " +
-                                    "--endpoint (or CARTRIDGES_ENDPOINT) at a running silo; --embedded DIR runs one in this process.");
-            return 1;
+            case ModelLoadException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
+                or InvalidDataException or HubException or KeyNotFoundException or InvalidOperationException
+                or IOException or UnauthorizedAccessException
+                or Cartridges.Storage.Database.SchemaMigrationException or Cartridges.Abstractions.CartridgeException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            case var _ when Unreachable(e):
+                // The usual first mistake: no silo at the endpoint. One line that says what to do, not a socket stack trace.
+                Console.Error.WriteLine($"error: cannot reach the cluster ({(e as HttpRequestException ?? e.InnerException)!.Message}). Start one with `cartridges serve`, or point " +
+                                        "--endpoint (or CARTRIDGES_ENDPOINT) at a running silo; --embedded DIR runs one in this process.");
+                return 1;
+            case HttpRequestException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            case System.ClientModel.ClientResultException result:
+                // The OpenAI client's error: the status and the server's own message are the news.
+                Console.Error.WriteLine(result.Status > 0 ? $"error: {result.Status}: {ServerMessage(result)}" : $"error: {e.Message}");
+                return 1;
+            case OperationCanceledException:
+                Console.Error.WriteLine("cancelled");
+                return 130;
+            default:
+                return null;
         }
-        catch (HttpRequestException e)
+    }
+
+    // No silo at the endpoint, whether plain HTTP or the OpenAI client (which wraps the socket error) saw it.
+    static bool Unreachable(Exception e) =>
+        (e as HttpRequestException ?? e.InnerException as HttpRequestException) is { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
+
+    static string ServerMessage(System.ClientModel.ClientResultException e)
+    {
+        try
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            using var body = System.Text.Json.JsonDocument.Parse(e.GetRawResponse()?.Content?.ToString() ?? "");
+            return body.RootElement.GetProperty("error").GetProperty("message").GetString() ?? e.Message;
         }
-        catch (OperationCanceledException)
+        catch (Exception parse) when (parse is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            Console.Error.WriteLine("cancelled");
-            return 130;
+            return e.Message;
         }
     }
 

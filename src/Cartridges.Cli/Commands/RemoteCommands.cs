@@ -8,6 +8,7 @@ using System.Text.Json;
 using Cartridges.Grains.Hosting;
 using Cartridges.Silo.Api;
 using Microsoft.AspNetCore.Builder;
+using OpenAI.Chat;
 using Spectre.Console;
 
 namespace Cartridges.Cli.Commands;
@@ -270,45 +271,17 @@ internal static class RemoteCommands
         {
             await using var connection = await ConnectAsync(pr);
             var http = connection.Http;
-            var body = new Dictionary<string, object?>
-            {
-                ["model"] = $"cartridge/{pr.GetValue(name)}",
-                ["messages"] = new[] { new { role = "user", content = pr.GetValue(question) } },
-                ["max_tokens"] = pr.GetValue(maxTokens),
-                ["temperature"] = pr.GetValue(temperature),
-                ["stream"] = true,
-            };
+            var chat = CartridgeChat.Create(http, $"cartridge/{pr.GetValue(name)}");
+            var options = new ChatCompletionOptions { MaxOutputTokenCount = pr.GetValue(maxTokens), Temperature = pr.GetValue(temperature) };
+            // Composition is this API's extension of the request body ("cartridges"), set through the client's patch.
+#pragma warning disable SCME0001
             if (pr.GetValue(compose) is { Length: > 0 } others)
-                body["cartridges"] = new[] { pr.GetValue(name)! }.Concat(others).Select(id => new { id }).ToArray();
-            await StreamAnswerAsync(http, body, ct);
+                options.Patch.Set("$.cartridges"u8, BinaryData.FromObjectAsJson(new[] { pr.GetValue(name)! }.Concat(others).Select(id => new { id }).ToArray()));
+#pragma warning restore SCME0001
+            await CartridgeChat.StreamAsync(chat, [new UserChatMessage(pr.GetValue(question))], options, ct);
             return 0;
         }));
         return cmd;
-    }
-
-    // Posts a streaming chat completion and writes the answer as it arrives; returns the whole text.
-    static async Task<string> StreamAnswerAsync(HttpClient http, object body, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = JsonContent.Create(body) };
-        using var response = await Check(await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct));
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct), Encoding.UTF8);
-        var text = new StringBuilder();
-        while (await reader.ReadLineAsync(ct) is { } line)
-        {
-            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
-            var data = line[6..];
-            if (data == "[DONE]") break;
-            using var chunk = JsonDocument.Parse(data);
-            if (chunk.RootElement.TryGetProperty("error", out var error)) throw new InvalidOperationException(error.GetProperty("message").GetString());
-            foreach (var choice in chunk.RootElement.GetProperty("choices").EnumerateArray())
-            {
-                if (!choice.GetProperty("delta").TryGetProperty("content", out var content)) continue;
-                Console.Write(content.GetString());
-                text.Append(content.GetString());
-            }
-        }
-        Console.WriteLine();
-        return text.ToString();
     }
 
     static Command ChatCommand()
@@ -323,15 +296,16 @@ internal static class RemoteCommands
             var model = $"cartridge/{pr.GetValue(name)}";
             var status = await GetAsync(http, pr.GetValue(name)!);
             if (status.State != "serving") throw new InvalidOperationException($"Cartridge '{status.Name}' is {status.State}, not serving yet.");
-            var history = new List<object>();
+            var chat = CartridgeChat.Create(http, model);
+            var options = new ChatCompletionOptions { MaxOutputTokenCount = pr.GetValue(maxTokens) };
+            var history = new List<ChatMessage>();
             while (true)
             {
                 Console.Write("> ");
                 var line = Console.ReadLine();
                 if (string.IsNullOrWhiteSpace(line)) return 0;
-                history.Add(new { role = "user", content = line });
-                var answer = await StreamAnswerAsync(http, new { model, messages = history, max_tokens = pr.GetValue(maxTokens), stream = true }, ct);
-                history.Add(new { role = "assistant", content = answer });
+                history.Add(new UserChatMessage(line));
+                history.Add(new AssistantChatMessage(await CartridgeChat.StreamAsync(chat, history, options, ct)));
             }
         }));
         return cmd;

@@ -16,6 +16,15 @@ public sealed class FriendlyErrorTests
     }
 
     [Fact]
+    public async Task Ask_WithNoServer_SaysHowToStartOne_ThroughTheOpenAIClientToo()
+    {
+        var (code, _, error) = await CliProcess.RunAsync("ask", "handbook", "Hi?", "--endpoint", "http://127.0.0.1:9", "--api-key", "k");
+        Assert.Equal(1, code);
+        Assert.Contains("cannot reach the cluster", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
     public async Task Serve_WithAMissingModelDirectory_FailsBeforeStarting()
     {
         var data = Path.Combine(Path.GetTempPath(), $"serve-bad-{Guid.NewGuid():N}");

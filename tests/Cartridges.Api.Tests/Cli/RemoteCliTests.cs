@@ -2,6 +2,7 @@ using Cartridges.Abstractions;
 using Cartridges.Api.Tests.Support;
 using Cartridges.Model.Tests.Support;
 using Cartridges.Storage.Blobs;
+using System.Net.Http.Json;
 
 namespace Cartridges.Api.Tests.Cli;
 
@@ -85,10 +86,14 @@ public sealed class RemoteCliTests(ApiHost host)
         Assert.True(code == 0, error);
         Assert.Equal(4, output.Split("> ").Length); // three prompts: two questions and the ending empty line
 
-        // Another tenant: the cartridge does not exist for it; one clear line, exit code 1.
+        // Another tenant: the cartridge does not exist for it; one clear line, exit code 1 (plain HTTP and the OpenAI client).
         (code, output, error) = await CliProcess.RunAsync(["status", "lighthouse", .. Connection(host.GlobexKey)]);
         Assert.Equal(1, code);
         Assert.StartsWith("error: 404", error.Trim());
+        (code, _, error) = await CliProcess.RunAsync(["ask", "lighthouse", "Who keeps the log?", .. Connection(host.GlobexKey)]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: 404", error.Trim());
+        Assert.Single(error.Trim().Split('\n'));
         (code, _, error) = await CliProcess.RunAsync(["list", .. Connection("ck-not-a-key")]);
         Assert.Equal(1, code);
         Assert.Contains("401", error);
@@ -144,5 +149,24 @@ public sealed class RemoteCliTests(ApiHost host)
             File.Delete(file);
             File.Delete(corpus);
         }
+    }
+
+    [Fact]
+    public async Task AskWith_ComposesLikeTheApisCartridgesField()
+    {
+        var (code, output, error) = await CliProcess.RunAsync(["ask", "lighthouse", "Who keeps the log?", "--with", "orchard", "--max-tokens", "6", .. Connection(host.AcmeKey)]);
+        Assert.True(code == 0, error);
+
+        using var http = host.Http(host.AcmeKey);
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "cartridge/lighthouse",
+            messages = new[] { new { role = "user", content = "Who keeps the log?" } },
+            cartridges = new[] { new { id = "lighthouse" }, new { id = "orchard" } },
+            max_tokens = 6,
+            temperature = 0,
+        });
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() + Environment.NewLine, output);
     }
 }
