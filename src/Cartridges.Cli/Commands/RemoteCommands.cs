@@ -220,7 +220,7 @@ internal static class RemoteCommands
             {
                 // Machine-readable: the API's own object, once (with --watch, once it settles), nothing else on stdout.
                 var dto = await GetAsync(http, cartridge);
-                while (pr.GetValue(watch) && dto.State is not ("serving" or "failed" or "stopped" or "untrained"))
+                while (pr.GetValue(watch) && !WatchView.Settled(dto.State))
                 {
                     await Task.Delay(1000, ct);
                     dto = await GetAsync(http, cartridge);
@@ -242,18 +242,21 @@ internal static class RemoteCommands
     static async Task<int> WatchAsync(HttpClient http, string cartridge, CancellationToken ct)
     {
         CartridgeDto last = await GetAsync(http, cartridge);
-        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        // One bar per phase, each measured in its own unit (shards, optimizer steps), and the time left as the server
+        // estimates it: a single blended percentage next to "step 70/300" read as two different answers.
+        await AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
             .StartAsync(async ctx =>
             {
-                var bar = ctx.AddTask(cartridge, maxValue: 100);
-                while (last.State is not ("serving" or "failed" or "stopped" or "untrained"))
+                var generating = ctx.AddTask($"{cartridge} generating", maxValue: 1);
+                var training = ctx.AddTask($"{cartridge} training", autoStart: false, maxValue: 1);
+                while (true)
                 {
-                    bar.Value = last.Progress * 100;
-                    bar.Description = $"{cartridge} {last.State} step {last.Step}/{last.TotalSteps}" + (last.Loss is { } l ? $" loss {l:F4}" : "");
+                    WatchView.Update(last, generating, training);
+                    ctx.Refresh(); // the last frame too, also where the output is not a terminal
+                    if (WatchView.Settled(last.State)) break;
                     await Task.Delay(1000, ct);
                     last = await GetAsync(http, cartridge);
                 }
-                bar.Value = last.Progress * 100;
             });
         Print(last);
         return last.State == "serving" ? 0 : 1;

@@ -53,6 +53,9 @@ public sealed class RemoteCliTests(ApiHost host)
                 "--steps", "4", "--start", "--wait", .. embedded]);
             Assert.True(code == 0, error);
             Assert.Contains("serving", output);
+            // One bar per phase, each in its own unit (what frames were drawn depends on timing; the units do not).
+            Assert.Matches(@"waited generating  shards \d/2", output);
+            Assert.Matches(@"waited training    step \d/4", output);
 
             (code, output, error) = await CliProcess.RunAsync(["start", "waited", "--wait", .. embedded]);
             Assert.True(code == 0, error);
