@@ -60,4 +60,10 @@ public sealed record CartridgeStatus
 
     /// <summary>Human-readable detail of the current phase.</summary>
     [Id(18)] public string? Detail { get; init; }
+
+    /// <summary>
+    /// Recent throughput in tokens per second: while training, the tokens the last optimizer step processed per second;
+    /// while serving, the answer tokens of the last minute per second; null otherwise.
+    /// </summary>
+    [Id(19)] public double? TokensPerSecond { get; init; }
 }

@@ -42,6 +42,7 @@ public sealed partial class CartridgeGrain(
     CancellationTokenSource? _runStop;
     bool _stopping;
     volatile TrainingProgress? _live;
+    readonly RecentRate _answers = new(TimeSpan.FromMinutes(1));
     string? _detail;
     readonly Stopwatch _phaseClock = new();
 
@@ -735,6 +736,7 @@ public sealed partial class CartridgeGrain(
             throw new CartridgeException(CartridgeException.InvalidRequest, e.Message);
         }
         if (!stopped) text.Append(decoder.Flush());
+        _answers.Add(ids.Count, DateTime.UtcNow);
         // What was held back (a tail that never became a stop string) and the decoder's last bytes.
         if (text.Length > sent) yield return new AnswerChunk { Text = text.ToString(sent, text.Length - sent) };
         yield return new AnswerChunk
@@ -852,6 +854,12 @@ public sealed partial class CartridgeGrain(
             CartridgeBlob = R.State == CartridgeState.Serving ? R.CartridgeBlob : null,
             CreatedAt = R.State == CartridgeState.None ? null : R.CreatedAt,
             Detail = _detail,
+            TokensPerSecond = R.State switch
+            {
+                CartridgeState.Training => live?.TokensPerSecond,
+                CartridgeState.Serving => _answers.PerSecond(DateTime.UtcNow),
+                _ => null,
+            },
         };
     }
 

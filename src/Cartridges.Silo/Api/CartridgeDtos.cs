@@ -80,7 +80,7 @@ public sealed record TrainingDto(int? Steps, int? BatchSize, double? LearningRat
 /// <summary>A cartridge as the API shows it.</summary>
 public sealed record CartridgeDto(string Id, string Name, string? Model, string State, double Progress, int Step, int TotalSteps,
     double? Loss, double? EtaSeconds, string? Silo, long ResidentBytes, int SizeTokens, int ShardsDone, int ShardsTotal,
-    string? Error, bool Retryable, string? Detail, long? CreatedAt)
+    string? Error, bool Retryable, string? Detail, long? CreatedAt, double? TokensPerSecond = null)
 {
     /// <summary>Always "cartridge".</summary>
     public string Object => "cartridge";
@@ -88,7 +88,7 @@ public sealed record CartridgeDto(string Id, string Name, string? Model, string 
     /// <summary>The API view of a grain status.</summary>
     public static CartridgeDto From(string name, CartridgeStatus s) => new(name, name, s.BaseModel, StateName(s.State), s.Progress, s.Step,
         s.TotalSteps, s.Loss, s.Eta?.TotalSeconds, s.Silo, s.ResidentBytes, s.SizeTokens, s.ShardsDone, s.ShardsTotal, s.Error,
-        s.Retryable, s.Detail, s.CreatedAt?.ToUnixTimeSeconds());
+        s.Retryable, s.Detail, s.CreatedAt?.ToUnixTimeSeconds(), s.TokensPerSecond);
 
     /// <summary>untrained | generating | training | serving | failed.</summary>
     public static string StateName(CartridgeState state) => state.ToString().ToLowerInvariant();

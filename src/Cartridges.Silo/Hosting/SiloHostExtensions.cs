@@ -80,6 +80,7 @@ public static class SiloHostExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
         app.UseDashboardGuard();
+        app.MapCartridgesView();
         app.MapOrleansDashboard(routePrefix: DashboardGuard.Path);
         app.MapPrometheusScrapingEndpoint(TelemetryExtensions.MetricsPath);
         app.MapCartridgesApi();

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Cartridges.Api.Tests.Support;
+
+namespace Cartridges.Api.Tests.Dashboard;
+
+/// <summary>The operators' cartridges view beside the dashboard: every tenant's cartridges, behind the admin key.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class CartridgesViewTests(ApiHost host)
+{
+    static AuthenticationHeaderValue Admin => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("ops:" + ApiHost.DashboardAdminKey)));
+
+    HttpClient Client(AuthenticationHeaderValue? auth)
+    {
+        var client = new HttpClient { BaseAddress = host.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = auth;
+        return client;
+    }
+
+    [Fact]
+    public async Task TheView_NeedsTheAdminKey()
+    {
+        using var none = Client(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await none.GetAsync("/dashboard/cartridges")).StatusCode);
+        using var tenant = Client(new AuthenticationHeaderValue("Bearer", host.AcmeKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await tenant.GetAsync("/dashboard/cartridges.json")).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheView_ListsEveryCartridgeWithStateSiloResidentBytesAndThroughput()
+    {
+        // An answer first, so the cartridge is resident and has produced tokens in the last minute.
+        using (var api = host.Http(host.AcmeKey))
+        {
+            using var asked = await api.PostAsJsonAsync("/v1/chat/completions", new
+            {
+                model = "cartridge/lighthouse",
+                messages = new[] { new { role = "user", content = "Who keeps the log?" } },
+                max_tokens = 4,
+                temperature = 0,
+            });
+            Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        }
+
+        using var admin = Client(Admin);
+        var json = await admin.GetFromJsonAsync<JsonElement>("/dashboard/cartridges.json");
+        var rows = json.GetProperty("data").EnumerateArray().ToList();
+        var lighthouse = rows.Single(r => r.GetProperty("tenant").GetString() == "acme" && r.GetProperty("name").GetString() == "lighthouse");
+        Assert.Equal("serving", lighthouse.GetProperty("state").GetString());
+        Assert.Equal(1.0, lighthouse.GetProperty("progress").GetDouble());
+        Assert.False(string.IsNullOrEmpty(lighthouse.GetProperty("silo").GetString()));
+        Assert.True(lighthouse.GetProperty("resident_bytes").GetInt64() > 0);
+        Assert.True(lighthouse.GetProperty("tokens_per_second").GetDouble() > 0);
+        Assert.Contains(rows, r => r.GetProperty("name").GetString() == "orchard");
+
+        var html = await admin.GetStringAsync("/dashboard/cartridges");
+        Assert.Contains("<td>lighthouse</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"serving\">serving</td>", html, StringComparison.Ordinal);
+        Assert.Contains(WebUtility.HtmlEncode(lighthouse.GetProperty("silo").GetString()!), html, StringComparison.Ordinal);
+    }
+}
