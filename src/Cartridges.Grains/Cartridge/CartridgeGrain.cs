@@ -34,7 +34,7 @@ public sealed partial class CartridgeGrain(
     CartridgeIntegrity integrity,
     ServerPaths paths,
     ILocalSiloDetails silo,
-    ILogger<CartridgeGrain> log) : Grain, ICartridgeGrain, IRemindable
+    ILogger<CartridgeGrain> log) : Grain, ICartridgeGrain, IRemindable, ICartridgeStateView
 {
     const string ResumeReminder = "resume";
     readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -43,6 +43,8 @@ public sealed partial class CartridgeGrain(
     bool _stopping;
     volatile TrainingProgress? _live;
     readonly RecentRate _answers = new(TimeSpan.FromMinutes(1));
+
+    Task<CartridgeRecord> ICartridgeStateView.GetState() => Task.FromResult(record.State);
     string? _detail;
     readonly Stopwatch _phaseClock = new();
 
@@ -526,6 +528,7 @@ public sealed partial class CartridgeGrain(
             var training = trainer.RunAsync(model.Engine, new InlineProgress<TrainingProgress>(p =>
             {
                 _live = p;
+                metrics.TrackTraining(Key, p.TokensPerSecond, p.Loss);
                 if (p.Checkpoint is not null) saved.Writer.TryWrite(p);
             }), Work);
             // Upload checkpoints as they appear, on the grain scheduler (the state is written only from here).
@@ -579,6 +582,7 @@ public sealed partial class CartridgeGrain(
         finally
         {
             _live = null;
+            metrics.TrackTraining(Key, null);
             TryDelete(work);
         }
     }

@@ -15,6 +15,7 @@ public sealed class CartridgeMetrics
     public const string MeterName = "Microsoft.Orleans";
 
     readonly ConcurrentDictionary<string, CartridgeState> _states = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, (double TokensPerSecond, double Loss)> _training = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments.</summary>
     public CartridgeMetrics(IMeterFactory meters, SiloEngineHost engines)
@@ -33,6 +34,16 @@ public sealed class CartridgeMetrics
             description: "Sequences in the latest decode step");
         meter.CreateObservableGauge("cartridges-active-sequences", () => engines.Loaded.Sum(m => m.Engine.Stats.ActiveSequences),
             description: "Sequences being decoded");
+        meter.CreateObservableGauge("cartridges-waiting-sequences", () => engines.Loaded.Sum(m => m.Engine.Stats.QueuedSequences),
+            description: "Sequences waiting for a decode slot");
+        meter.CreateObservableGauge("cartridges-kv-cache-bytes", () => engines.Loaded.Sum(m => m.Engine.Stats.CacheBytes),
+            unit: "By", description: "KV cache bytes of the sequences being decoded");
+        // Training is not decoding: these say how fast the cartridges training on this silo go, and how well.
+        meter.CreateObservableGauge("cartridges-training-tokens-per-second", () => _training.Values.Sum(t => t.TokensPerSecond),
+            description: "Tokens per second of the latest optimizer step, summed over the cartridges training on this silo");
+        meter.CreateObservableGauge("cartridges-training-loss", () => _training.Select(kv =>
+                new Measurement<double>(kv.Value.Loss, new KeyValuePair<string, object?>("cartridge", kv.Key))),
+            description: "Distillation loss of each training cartridge's latest optimizer step");
         meter.CreateObservableCounter("cartridges-evictions", () => engines.Evictions,
             description: "Cartridges dropped from memory by the residency budget (Cartridges:ResidentBudgetBytes)");
         meter.CreateObservableCounter("cartridges-reloads", () => engines.Reloads,
@@ -44,6 +55,13 @@ public sealed class CartridgeMetrics
     {
         if (state == CartridgeState.None) _states.TryRemove(key, out _);
         else _states[key] = state;
+    }
+
+    /// <summary>Records a training cartridge's latest optimizer step (null when it stops training).</summary>
+    public void TrackTraining(string key, double? tokensPerSecond, double loss = double.NaN)
+    {
+        if (tokensPerSecond is { } tps) _training[key] = (tps, loss);
+        else _training.TryRemove(key, out _);
     }
 
     /// <summary>Cartridge activations on this silo by state.</summary>

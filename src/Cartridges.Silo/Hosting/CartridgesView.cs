@@ -7,6 +7,7 @@ using System.Text;
 using Cartridges.Abstractions;
 using Cartridges.Silo.Api;
 using Cartridges.Silo.Tenants;
+using Microsoft.Extensions.Options;
 
 namespace Cartridges.Silo.Hosting;
 
@@ -21,25 +22,27 @@ internal static class CartridgesView
 
     public static WebApplication MapCartridgesView(this WebApplication app)
     {
-        app.MapGet(Page + ".json", async (ITenantStore tenants, IGrainFactory grains, CancellationToken ct) =>
-            Results.Json(new { data = await RowsAsync(tenants, grains, ct) }, ApiJson.Options));
-        app.MapGet(Page, async (ITenantStore tenants, IGrainFactory grains, CancellationToken ct) =>
-            Results.Content(Html(await RowsAsync(tenants, grains, ct), DateTimeOffset.UtcNow), "text/html; charset=utf-8"));
+        app.MapGet(Page + ".json", async (ITenantStore tenants, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken ct) =>
+            Results.Json(new { data = await RowsAsync(tenants, grains, api.Value.AnonymousTenant, ct) }, ApiJson.Options));
+        app.MapGet(Page, async (ITenantStore tenants, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken ct) =>
+            Results.Content(Html(await RowsAsync(tenants, grains, api.Value.AnonymousTenant, ct), DateTimeOffset.UtcNow), "text/html; charset=utf-8"));
         return app;
     }
 
-    /// <summary>Every cartridge of every tenant, by tenant and name.</summary>
-    public static async Task<IReadOnlyList<CartridgeRow>> RowsAsync(ITenantStore tenants, IGrainFactory grains, CancellationToken ct)
+    /// <summary>Every cartridge of every tenant (those with keys, and the keyless one when configured), by tenant and name.</summary>
+    public static async Task<IReadOnlyList<CartridgeRow>> RowsAsync(ITenantStore tenants, IGrainFactory grains, string? anonymousTenant, CancellationToken ct)
     {
         var rows = new List<CartridgeRow>();
-        foreach (var tenant in (await tenants.ListAsync(ct)).OrderBy(t => t.Name, StringComparer.Ordinal))
+        var names = (await tenants.ListAsync(ct)).Select(t => t.Name);
+        if (anonymousTenant is not null) names = names.Append(anonymousTenant);
+        foreach (var tenant in names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            var names = await grains.GetGrain<ITenantGrain>(tenant.Name).ListAsync();
-            var statuses = await Task.WhenAll(names.Select(n => grains.GetGrain<ICartridgeGrain>(CartridgeKey.Of(tenant.Name, n)).GetStatusAsync()));
-            foreach (var (name, s) in names.Zip(statuses).OrderBy(p => p.First, StringComparer.Ordinal))
+            var cartridges = await grains.GetGrain<ITenantGrain>(tenant).ListAsync();
+            var statuses = await Task.WhenAll(cartridges.Select(n => grains.GetGrain<ICartridgeGrain>(CartridgeKey.Of(tenant, n)).GetStatusAsync()));
+            foreach (var (name, s) in cartridges.Zip(statuses).OrderBy(p => p.First, StringComparer.Ordinal))
             {
                 if (s.State == CartridgeState.None) continue; // reserved but never created, or deleted meanwhile
-                rows.Add(new CartridgeRow(tenant.Name, name, CartridgeDto.StateName(s.State), s.Progress, s.Step, s.TotalSteps, s.Loss,
+                rows.Add(new CartridgeRow(tenant, name, CartridgeDto.StateName(s.State), s.Progress, s.Step, s.TotalSteps, s.Loss,
                     s.Eta?.TotalSeconds, s.Silo, s.ResidentBytes, s.TokensPerSecond, s.Error));
             }
         }

@@ -7,8 +7,10 @@ namespace Cartridges.Silo.Tenants;
 
 /// <summary>Implements <see cref="ITenantGrain"/> over persistent grain state.</summary>
 public sealed class TenantGrain([PersistentState("tenant", StorageNames.Cartridges)] IPersistentState<TenantRecord> record)
-    : Grain, ITenantGrain
+    : Grain, ITenantGrain, ITenantStateView
 {
+    Task<TenantRecord> ITenantStateView.GetState() => Task.FromResult(record.State);
+
     /// <inheritdoc />
     public async Task<TenantReservation> ReserveAsync(string name, long corpusBytes, TenantQuota quota)
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Cartridges.Abstractions;
 using Cartridges.Api.Tests.Support;
 
 namespace Cartridges.Api.Tests.Dashboard;
@@ -60,5 +61,22 @@ public sealed class CartridgesViewTests(ApiHost host)
         Assert.Contains("<td>lighthouse</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"serving\">serving</td>", html, StringComparison.Ordinal);
         Assert.Contains(WebUtility.HtmlEncode(lighthouse.GetProperty("silo").GetString()!), html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheDashboardsGrainStateView_ShowsTheStoredRecords()
+    {
+        using var admin = Client(Admin);
+        var cartridge = await admin.GetStringAsync("/dashboard/GrainState?grainId=acme/lighthouse&grainType=Cartridges.Grains.Cartridge.CartridgeGrain");
+        // The dashboard answers with its serialized state as a JSON string.
+        using var outer = JsonDocument.Parse(cartridge);
+        using (var json = JsonDocument.Parse(outer.RootElement.ValueKind == JsonValueKind.String ? outer.RootElement.GetString()! : cartridge))
+        {
+            var state = json.RootElement.GetProperty("GetState");
+            Assert.Equal((int)CartridgeState.Serving, state.GetProperty("State").GetInt32());
+            Assert.False(string.IsNullOrEmpty(state.GetProperty("CartridgeBlob").GetString()));
+        }
+        var tenant = await admin.GetStringAsync("/dashboard/GrainState?grainId=acme&grainType=Cartridges.Silo.Tenants.TenantGrain");
+        Assert.Contains("lighthouse", tenant, StringComparison.Ordinal);
     }
 }

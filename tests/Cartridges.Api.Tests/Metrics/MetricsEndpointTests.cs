@@ -104,5 +104,8 @@ public sealed class MetricsEndpointTests(ApiHost host)
             Assert.True(after.Single(s => s.Name == h + "_sum").Value > 0);
         }
         Assert.Contains(after, s => s.Name.StartsWith("cartridges_generated_tokens", StringComparison.Ordinal) && s.Value >= 1);
+        // The engine's load and memory gauges are exported too (values depend on what else runs; their presence does not).
+        foreach (var gauge in new[] { "cartridges_waiting_sequences", "cartridges_kv_cache_bytes", "cartridges_resident_bytes" })
+            Assert.Contains(after, s => s.Name.StartsWith(gauge, StringComparison.Ordinal));
     }
 }
