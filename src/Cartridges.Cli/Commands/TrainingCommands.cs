@@ -114,8 +114,9 @@ internal static class TrainingCommands
                 Output = outFile,
             }, new Progress<TrainPipeline.Phase>(p => progress.Report((p.Name, p.Fraction, p.Detail))), ct));
             var json = report.ToJson();
+            // The report goes to its file when one is named, else to stdout; never both (stdout would bury the summary).
             if (pr.GetValue(o.Report) is { } reportFile) File.WriteAllText(reportFile, json);
-            Console.WriteLine(json);
+            else Console.WriteLine(json);
             Console.Error.WriteLine($"wrote {outFile}: held-out loss {report.Eval.Cartridge.Loss:F4} (init {report.Eval.Init.Loss:F4}, truncation {report.Eval.Truncation.Loss:F4}" +
                                     (report.Eval.Icl is { } icl ? $", in context {icl.Loss:F4}" : "") + $"); {report.Memory.Ratio:F1}x less KV memory than the corpus in context");
             return 0;
@@ -201,8 +202,15 @@ internal static class TrainingCommands
             });
             var json = JsonSerializer.Serialize(new { loss = score.Loss, top1 = score.Top1Agreement, tokens = score.Tokens, examples = score.Examples },
                 new JsonSerializerOptions { WriteIndented = true });
-            if (pr.GetValue(o.Report) is { } reportFile) File.WriteAllText(reportFile, json);
-            Console.WriteLine(json);
+            if (pr.GetValue(o.Report) is { } reportFile)
+            {
+                File.WriteAllText(reportFile, json);
+                Console.Error.WriteLine($"held-out loss {score.Loss:F4}, top-1 agreement {score.Top1Agreement:P1}; report in {reportFile}");
+            }
+            else
+            {
+                Console.WriteLine(json);
+            }
             return 0;
         }));
         return cmd;

@@ -674,6 +674,10 @@ public sealed partial class CartridgeGrain(
                 $"The question is too long: {prompt.Count} tokens after {cartridgeTokens} cartridge tokens exceed the model's context of {context}.");
 
         var (temperature, topP, topK) = model.SamplingDefaults.Resolve(options.Temperature, options.TopP, options.TopK);
+        using var span = CartridgeTracing.Source.StartActivity("cartridge.generate");
+        span?.SetTag("cartridge", Key);
+        span?.SetTag("cartridge.prompt_tokens", prompt.Count);
+        span?.SetTag("cartridge.prefix_tokens", cartridgeTokens);
         GenerationHandle handle;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -741,6 +745,8 @@ public sealed partial class CartridgeGrain(
         }
         if (!stopped) text.Append(decoder.Flush());
         _answers.Add(ids.Count, DateTime.UtcNow);
+        span?.SetTag("cartridge.completion_tokens", ids.Count);
+        span?.SetTag("cartridge.time_to_first_token_ms", firstToken.TotalMilliseconds);
         // What was held back (a tail that never became a stop string) and the decoder's last bytes.
         if (text.Length > sent) yield return new AnswerChunk { Text = text.ToString(sent, text.Length - sent) };
         yield return new AnswerChunk

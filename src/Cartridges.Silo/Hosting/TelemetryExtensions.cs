@@ -1,6 +1,6 @@
 // OpenTelemetry for the silo host: the engine's latency histograms, the cartridge gauges and ASP.NET Core's request
 // metrics, scraped by Prometheus at /metrics (behind the dashboard's admin rule); with OTEL_EXPORTER_OTLP_ENDPOINT set,
-// metrics and traces (HTTP requests and Orleans grain calls) also go to that OTLP collector.
+// metrics and traces (HTTP requests, Orleans grain calls and the engine's generation spans) also go to that OTLP collector.
 using Cartridges.Grains.Hosting;
 using Cartridges.Model.Engine;
 using OpenTelemetry.Metrics;
@@ -31,7 +31,7 @@ public static class TelemetryExtensions
             });
         // Traces cost an activity per request and grain call: only when something collects them.
         if (otlp)
-            telemetry.WithTracing(t => t.AddAspNetCoreInstrumentation().AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application").AddOtlpExporter());
+            telemetry.WithTracing(t => t.AddAspNetCoreInstrumentation().AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", CartridgeTracing.SourceName).AddOtlpExporter());
         return builder;
     }
 }
