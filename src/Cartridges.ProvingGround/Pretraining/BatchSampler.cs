@@ -16,6 +16,11 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
     {
         var max = ceiling ?? recipe.RecordCeiling(step);
         var rng = _generator.StreamRng("records-count", step);
+        return SizeIn(rng, max);
+    }
+
+    int SizeIn(Random rng, int max)
+    {
         var floor = recipe.RecordsFloor > 0 ? Math.Min(recipe.RecordsFloor, max) : max / 2;
         return rng.Next(Math.Max(recipe.MinRecords, floor), max + 1);
     }
@@ -25,11 +30,14 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
     {
         var records = RecordsAt(step, ceiling);
         var rng = _generator.StreamRng("batch", step);
+        // Mixed sizes: every document draws its own record count from the step's range, from a stream of its own (so
+        // recipes without the option replay their exact batches).
+        var sizes = recipe.MixedSizes ? _generator.StreamRng("document-sizes", step) : null;
         var result = new List<TrainingSequence>();
         var longest = 0;
         for (var i = 0; ; i++)
         {
-            var doc = _generator.Document((long)step * 1000 + i, records);
+            var doc = _generator.Document((long)step * 1000 + i, sizes is null ? records : SizeIn(sizes, ceiling ?? recipe.RecordCeiling(step)));
             var seq = recipe.DrillShare > 0 && recipe.Facts.IsKeyed() && rng.NextDouble() < recipe.DrillShare
                 // The ordered draw is skipped when the share is 0, so earlier recipes replay their exact batches.
                 ? builder.DrillSequence(doc, rng, ordered: recipe.OrderedDrillShare > 0 && rng.NextDouble() < recipe.OrderedDrillShare)

@@ -121,6 +121,14 @@ public sealed record PretrainRecipe
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool NoRecordHeaders { get; init; }
 
+    /// <summary>
+    /// Every document of a step draws its own record count (within the step's range) instead of the whole step sharing
+    /// one: each batch then mixes short documents, where binding pays off first, with long ones, as the recall
+    /// microbenchmark's batches do. Left out of the JSON when false.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool MixedSizes { get; init; }
+
     /// <summary>The generator of this recipe's documents for <paramref name="split"/>.</summary>
     public RecordsGenerator Generator(RecordSplit split) => new(split, Seed, Facts, FactsPerRecord, FactKinds, headers: !NoRecordHeaders);
 

@@ -151,6 +151,35 @@ public sealed class PretrainingTests
         Assert.True(a.Sum(s => s.Length) <= Math.Max(Tiny.TokensPerStep, a[0].Length));
     }
 
+    [Fact]
+    public void MixedSizes_GivesEveryDocumentOfAStepItsOwnRecordCount_WithinTheStepsRange()
+    {
+        var (model, tokenizer) = NewModel(Tiny);
+        using var _ = model;
+        // Drills over patient numbers: each record is one predicted token, so a sequence's weights count its records.
+        var recipe = PretrainRecipe.Keyed with
+        {
+            FactsPerRecord = 1,
+            FactKinds = [FactKind.Number],
+            RecordsFloor = 2,
+            StartRecords = 8,
+            MaxRecords = 8,
+            CurriculumGate = 0,
+            DrillShare = 1,
+            TokensPerStep = 4096,
+            NoRecordHeaders = true,
+        };
+        static IReadOnlyList<int> Sizes(IEnumerable<TrainingSequence> batch) => batch.Select(s => s.Weights.Count(w => w == 1f)).ToList();
+        for (var step = 0; step < 3; step++)
+        {
+            var one = Sizes(new BatchSampler(new SequenceBuilder(tokenizer, recipe), recipe).Batch(step));
+            Assert.Single(one.Distinct());
+            var mixed = Sizes(new BatchSampler(new SequenceBuilder(tokenizer, recipe with { MixedSizes = true }), recipe with { MixedSizes = true }).Batch(step));
+            Assert.True(mixed.Distinct().Count() > 2, string.Join(",", mixed));
+            Assert.All(mixed, n => Assert.InRange(n, 2, 8));
+        }
+    }
+
     [Theory]
     [InlineData(FactStyle.Varied)]
     [InlineData(FactStyle.NameFirst)]
