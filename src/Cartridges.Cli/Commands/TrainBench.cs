@@ -24,9 +24,10 @@ internal static class TrainBench
         var answer = new Option<int>("--max-answer-tokens") { DefaultValueFactory = _ => 48 };
         var tokens = new Option<int>("--tokens") { Description = "Cartridge size p", DefaultValueFactory = _ => 256 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 5 };
-        var cmd = new Command("train", "Synthesis tok/s with vs without prefix sharing, training tok/s per step, peak memory")
+        var memorySizes = new Option<string>("--memory-tokens") { Description = "Cartridge sizes p for the memory-per-token table (comma-separated; empty skips it)", DefaultValueFactory = _ => "256,1024" };
+        var cmd = new Command("train", "Synthesis tok/s with vs without prefix sharing, training tok/s per step, peak memory per training token")
         {
-            model, corpus, device, conversations, chunk, question, answer, tokens, steps,
+            model, corpus, device, conversations, chunk, question, answer, tokens, steps, memorySizes,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -68,8 +69,47 @@ internal static class TrainBench
             var steady = perStep.Skip(1).DefaultIfEmpty(perStep.FirstOrDefault()).Average();
             Console.WriteLine($"training  p={pr.GetValue(tokens)}, global batch {Math.Min(8, examples.Length)}: {steady:F0} tok/s per step (mean after the first of {perStep.Count})");
             Console.WriteLine($"peak resident {ProcessMemory.PeakSinceReset() / 1048576.0:F0} MiB");
+
+            var sizes = (pr.GetValue(memorySizes) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+            if (sizes.Length > 0) await MemoryPerTokenAsync(engine, tok, text, examples, sizes, ct);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// Peak memory of one optimizer step above what was resident before it, per training token, for each cartridge size
+    /// and micro-batch size: what a micro-batch costs, so the micro-batch of a bigger model can be sized from it.
+    /// </summary>
+    static async Task MemoryPerTokenAsync(GenerationEngine engine, HfTokenizer tok, string text, Cartridges.Training.Data.TrainingExample[] examples, int[] sizes,
+        CancellationToken ct)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| p | micro-batch | training tokens | peak above resident | per training token |");
+        Console.WriteLine("|---|---|---|---|---|");
+        var slopes = new List<string>();
+        foreach (var p in sizes)
+        {
+            var points = new List<(int Tokens, long Peak)>();
+            foreach (var micro in new[] { 1, 2, 4 }.Where(m => m <= examples.Length))
+            {
+                var batch = examples.Take(micro).ToArray();
+                using var cartridge = await engine.RunAsync(m => CartridgeInitializer.FromText(m, tok, text, p));
+                using var trainer = new Trainer(engine.Model, cartridge, new DistillationObjective(batch),
+                    new TrainerOptions { Steps = 1, GlobalBatchSize = micro, MicroBatchSize = micro });
+                GC.Collect();
+                var before = ProcessMemory.ResetPeak();
+                await trainer.RunAsync(engine, null, ct);
+                var peak = Math.Max(0, ProcessMemory.PeakSinceReset() - before);
+                var trainingTokens = batch.Sum(e => e.Tokens.Length);
+                Console.WriteLine($"| {p} | {micro} | {trainingTokens} | {peak / 1048576.0:F1} MiB | {peak / (double)trainingTokens / 1024:F1} KiB |");
+                points.Add((trainingTokens, peak));
+            }
+            // Growth from the smallest to the largest micro-batch per added token: the cost of a micro-batch without the
+            // step's fixed part (the cartridge's gradients and optimizer state).
+            if (points.Count > 1 && points[^1].Tokens > points[0].Tokens)
+                slopes.Add($"p={p}: {(points[^1].Peak - points[0].Peak) / (double)(points[^1].Tokens - points[0].Tokens) / 1024:F0} KiB per added training token");
+        }
+        foreach (var slope in slopes) Console.WriteLine(slope);
     }
 }
