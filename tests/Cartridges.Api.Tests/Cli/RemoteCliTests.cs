@@ -161,14 +161,8 @@ public sealed class RemoteCliTests(ApiHost host)
         Assert.True(code == 0, error);
 
         using var http = host.Http(host.AcmeKey);
-        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
-        {
-            model = "cartridge/lighthouse",
-            messages = new[] { new { role = "user", content = "Who keeps the log?" } },
-            cartridges = new[] { new { id = "lighthouse" }, new { id = "orchard" } },
-            max_tokens = 6,
-            temperature = 0,
-        });
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions",
+            ApiAssert.Chat("cartridge/lighthouse", "Who keeps the log?", maxTokens: 6, cartridges: new[] { new { id = "lighthouse" }, new { id = "orchard" } }));
         var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         Assert.Equal(body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() + Environment.NewLine, output);
     }

@@ -36,13 +36,7 @@ public sealed class CartridgesViewTests(ApiHost host)
         // An answer first, so the cartridge is resident and has produced tokens in the last minute.
         using (var api = host.Http(host.AcmeKey))
         {
-            using var asked = await api.PostAsJsonAsync("/v1/chat/completions", new
-            {
-                model = "cartridge/lighthouse",
-                messages = new[] { new { role = "user", content = "Who keeps the log?" } },
-                max_tokens = 4,
-                temperature = 0,
-            });
+            using var asked = await api.PostAsJsonAsync("/v1/chat/completions", ApiAssert.Chat("cartridge/lighthouse", "Who keeps the log?", maxTokens: 4));
             Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
         }
 

@@ -24,13 +24,7 @@ public sealed class EngineTraceTests(ApiHost host)
         ActivitySource.AddActivityListener(listener);
 
         using var http = host.Http(host.AcmeKey);
-        using var response = await http.PostAsJsonAsync("/v1/chat/completions", new
-        {
-            model = "cartridge/orchard",
-            messages = new[] { new { role = "user", content = "What grows in the orchard?" } },
-            max_tokens = 5,
-            temperature = 0,
-        });
+        using var response = await http.PostAsJsonAsync("/v1/chat/completions", ApiAssert.Chat("cartridge/orchard", "What grows in the orchard?", maxTokens: 5));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         // Other tests answer at the same time; this request's span is the one for its cartridge with its token budget.
