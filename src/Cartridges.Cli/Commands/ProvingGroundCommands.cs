@@ -160,7 +160,8 @@ internal static class ProvingGroundCommands
             var dir = pr.GetValue(model)!;
             var tokenizer = HfTokenizer.Load(dir);
             using var m = TransformerModel.Load(dir, torch.CPU, torch.ScalarType.Float32);
-            var probe = new AccuracyProbe(tokenizer, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(dir)));
+            var wording = ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(dir));
+            var probe = new AccuracyProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), wording));
             Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
             Console.WriteLine("|---|---|---|---|---|---|");
             var byKind = new List<(int Tokens, IReadOnlyDictionary<FactKind, double> ByKind)>();
@@ -171,18 +172,19 @@ internal static class ProvingGroundCommands
                 byKind.Add((t, r.ByKind!));
             }
             Console.WriteLine($"\nwith the document, by fact kind:\n\n| kind | {string.Join(" | ", byKind.Select(b => b.Tokens))} |\n|---|{string.Concat(byKind.Select(_ => "---|"))}");
-            foreach (var kind in Enum.GetValues<FactKind>())
+            foreach (var kind in Enum.GetValues<FactKind>().Where(k => byKind.Any(b => b.ByKind.ContainsKey(k))))
                 Console.WriteLine($"| {kind} | {string.Join(" | ", byKind.Select(b => b.ByKind.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
             if (probe.Style.IsKeyed())
             {
                 // The drills: the document then every fact restated, values predicted — reading without a question's wording.
-                var builder = new SequenceBuilder(tokenizer, PretrainRecipe.Keyed);
+                var builder = new SequenceBuilder(tokenizer, RecordsModelInfo.RecipeOf(dir) is { } trained && trained.Facts == wording ? trained : PretrainRecipe.Keyed);
                 Console.WriteLine("\nrecall drills (values restated after the document), by fact kind and records per document:\n");
                 var sizes = new[] { 1, 2, 5, 10 };
                 var drills = sizes.Select(r => probe.DrillExactMatch(m, builder, r, 8)).ToList();
                 Console.WriteLine($"| kind | {string.Join(" | ", sizes.Select(r => $"{r} rec"))} |\n|---|{string.Concat(sizes.Select(_ => "---|"))}");
-                foreach (var kind in Enum.GetValues<FactKind>())
-                    Console.WriteLine($"| {kind} | {string.Join(" | ", drills.Select(d => d[kind].ToString("P0", System.Globalization.CultureInfo.InvariantCulture)))} |");
+                // Only the kinds the model's documents state (a narrowed recipe has one or a few).
+                foreach (var kind in Enum.GetValues<FactKind>().Where(k => drills.Any(d => d.ContainsKey(k))))
+                    Console.WriteLine($"| {kind} | {string.Join(" | ", drills.Select(d => d.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
             }
             var (valid, example) = new QuestionWritingProbe(tokenizer, pr.GetValue(seed)).Run(m, records: 4, count: pr.GetValue(askCount));
             Console.WriteLine($"\nparticipant A (write a question about the document, self-study seed prompts): {valid:P1} valid questions about a patient of the document; e.g. \"{example}\"");

@@ -14,6 +14,28 @@ public static class RecordsModelInfo
     /// <summary>The wording the model was trained on; <paramref name="fallback"/> for models that do not say (or other models).</summary>
     public static FactStyle FactStyleOf(string modelDir, FactStyle fallback = FactStyle.Varied) => DeclaredFactStyle(modelDir) ?? fallback;
 
+    /// <summary>The recipe a records model was pretrained with (stored in its weights file); null for any other model.</summary>
+    public static PretrainRecipe? RecipeOf(string modelDir)
+    {
+        var path = Path.Combine(modelDir, "model.safetensors");
+        if (!File.Exists(path)) return null;
+        using var file = SafeTensorsFile.Open(path);
+        return file.Metadata.GetValueOrDefault("recipe") is { Length: > 0 } json ? System.Text.Json.JsonSerializer.Deserialize<PretrainRecipe>(json) : null;
+    }
+
+    /// <summary>
+    /// Documents as the model at <paramref name="modelDir"/> was trained on them — its fact kinds, facts per record and
+    /// record headers — in <paramref name="style"/>; the full ten-kind documents for models that do not say.
+    /// </summary>
+    public static RecordsGenerator GeneratorFor(string modelDir, RecordSplit split, int seed, FactStyle style)
+    {
+        var recipe = RecipeOf(modelDir);
+        // A narrowed recipe describes documents in its own wording; another wording gets the full documents.
+        return recipe is not null && recipe.Facts == style
+            ? new RecordsGenerator(split, seed, style, recipe.FactsPerRecord, recipe.FactKinds, headers: !recipe.NoRecordHeaders)
+            : new RecordsGenerator(split, seed, style);
+    }
+
     /// <summary>The wording a records model declares in its weights file; null for any other model.</summary>
     public static FactStyle? DeclaredFactStyle(string modelDir)
     {

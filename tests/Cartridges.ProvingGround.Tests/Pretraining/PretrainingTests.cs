@@ -152,6 +152,38 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void AnExportedModel_TellsItsDocuments_ToTheCommandsThatBuildThemForIt()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"pg-info-{Guid.NewGuid():N}");
+        try
+        {
+            var recipe = Tiny with
+            {
+                Facts = FactStyle.Keyed,
+                FactsPerRecord = 1,
+                FactKinds = [FactKind.Number],
+                NoRecordHeaders = true,
+                Steps = 1,
+                ProbeEvery = 0,
+                CheckpointEvery = 1,
+            };
+            new Pretrainer(recipe, dir).Run(resume: false);
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(recipe with { Steps = 0, ProbeEvery = 0, CheckpointEvery = 0, ProbeQuestions = 0 }),
+                System.Text.Json.JsonSerializer.Serialize(RecordsModelInfo.RecipeOf(dir)));
+
+            var doc = RecordsModelInfo.GeneratorFor(dir, RecordSplit.HeldOut, 3, FactStyle.Keyed).Document(0, 4);
+            Assert.Equal([FactKind.Number], doc.FactKinds);
+            Assert.DoesNotContain("Patient ", doc.Text.Split('.', 2)[1], StringComparison.Ordinal); // no header after the title
+            // Another wording than the model's gets the full documents.
+            Assert.Equal(10, RecordsModelInfo.GeneratorFor(dir, RecordSplit.HeldOut, 3, FactStyle.Varied).Document(0, 4).FactKinds.Count);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void MixedSizes_GivesEveryDocumentOfAStepItsOwnRecordCount_WithinTheStepsRange()
     {
         var (model, tokenizer) = NewModel(Tiny);
