@@ -71,7 +71,8 @@ internal static class CartridgesView
             </style></head><body>
             <h1>Cartridges</h1>
             """);
-        html.Append(CultureInfo.InvariantCulture, $"<p class=\"sub\">{rows.Count} cartridge(s) across {rows.Select(r => r.Tenant).Distinct().Count()} tenant(s) · " +
+        var byState = string.Join(", ", rows.GroupBy(r => r.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
+        html.Append(CultureInfo.InvariantCulture, $"<p class=\"sub\">{rows.Count} cartridge(s){(byState.Length > 0 ? $" ({E(byState)})" : "")} across {rows.Select(r => r.Tenant).Distinct().Count()} tenant(s) · " +
                     $"{F(rows.Sum(r => r.ResidentBytes) / 1048576.0, "F1")} MiB resident · {E(at.ToString("u", CultureInfo.InvariantCulture))} · " +
                     $"<a href=\"{DashboardGuard.Path}\">Orleans dashboard</a> · <a href=\"{Page}.json\">JSON</a></p>");
         html.Append("<table><thead><tr><th>tenant</th><th>cartridge</th><th>state</th><th>progress</th><th>step</th><th>loss</th>" +

@@ -54,6 +54,7 @@ public sealed class CartridgesViewTests(ApiHost host)
         var html = await admin.GetStringAsync("/dashboard/cartridges");
         Assert.Contains("<td>lighthouse</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"serving\">serving</td>", html, StringComparison.Ordinal);
+        Assert.Matches(@"\d+ cartridge\(s\) \([^)]*\d+ serving", html); // the count by state, which the stock dashboard sums away
         Assert.Contains(WebUtility.HtmlEncode(lighthouse.GetProperty("silo").GetString()!), html, StringComparison.Ordinal);
     }
 
