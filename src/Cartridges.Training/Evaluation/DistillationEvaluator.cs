@@ -26,7 +26,8 @@ public static class DistillationEvaluator
         foreach (var batch in examples.Chunk(batchSize))
         {
             using var scope = NewDisposeScope();
-            var logits = SequenceScorer.Logits(model, batch.Select(e => (IReadOnlyList<int>)e.Tokens).ToArray(), prefix);
+            // Only the answer rows go through the LM head (a held-out batch's full [B, T, V] would dwarf the model).
+            var logits = SequenceScorer.Rows(model, batch.Select(e => (IReadOnlyList<int>)e.Tokens).ToArray(), prefix);
             var (sum, n) = DistillationLoss.Compute(logits, batch);
             lossSum += sum.item<float>();
             tokens += n;
@@ -36,9 +37,9 @@ public static class DistillationEvaluator
     }
 
     /// <summary>Loss tokens where the student's arg-max equals the teacher's most likely token.</summary>
-    static long Agreement(Tensor logits, IReadOnlyList<TrainingExample> batch)
+    static long Agreement(LogitRows logits, IReadOnlyList<TrainingExample> batch)
     {
-        var t = logits.shape[1];
+        var t = logits.Positions;
         var rows = new List<long>();
         var teacherTop = new List<long>();
         for (var b = 0; b < batch.Count; b++)
@@ -57,7 +58,7 @@ public static class DistillationEvaluator
             }
         }
         if (rows.Count == 0) return 0;
-        var studentTop = logits.reshape(-1, logits.shape[2]).index_select(0, tensor(rows.ToArray(), device: logits.device)).argmax(-1).cpu().data<long>().ToArray();
+        var studentTop = logits.Select(rows.ToArray()).argmax(-1).cpu().data<long>().ToArray();
         return studentTop.Zip(teacherTop).Count(p => p.First == p.Second);
     }
 
@@ -75,10 +76,10 @@ public static class DistillationEvaluator
         foreach (var (tokens, start) in items)
         {
             if (start < 1 || start >= tokens.Length) throw new ArgumentException($"Answer start {start} must be inside the sequence (1..{tokens.Length - 1}).");
-            var logProbs = SequenceScorer.Logits(model, [tokens], prefix)[0].log_softmax(-1);
-            var positions = tensor(Enumerable.Range(start - 1, tokens.Length - start).Select(i => (long)i).ToArray());
-            var targets = tensor(tokens[start..].Select(x => (long)x).ToArray()).view(-1, 1);
-            nll -= logProbs.index_select(0, positions).gather(1, targets).sum().item<float>();
+            // The answer's rows only (one sequence: flat row = position).
+            var logProbs = SequenceScorer.Rows(model, [tokens], prefix).Select([.. Enumerable.Range(start - 1, tokens.Length - start).Select(i => (long)i)]).log_softmax(-1);
+            var targets = tensor(tokens[start..].Select(x => (long)x).ToArray(), device: logProbs.device).view(-1, 1);
+            nll -= logProbs.gather(1, targets).sum().item<float>();
             count += tokens.Length - start;
         }
         return nll / count;
