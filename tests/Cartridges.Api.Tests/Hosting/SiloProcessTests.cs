@@ -39,7 +39,8 @@ public sealed class SiloProcessTests : IDisposable
         var modelDir = Path.Combine(_root, "model");
         RandomModelWriter.Create(modelDir, ModelFamily.Llama, "tiny", 5, torch.ScalarType.Float32);
         var files = Directory.GetFiles(modelDir).ToDictionary(f => Path.GetFileName(f), f => new FakeHubFile(File.ReadAllBytes(f), Lfs: f.EndsWith(".safetensors", StringComparison.Ordinal)));
-        using var hub = new FakeHubServer("acme/tiny", files) { StallFile = "model.safetensors" };
+        // The stall outlasts a slow silo start on a busy machine; the test releases it as soon as it has seen "loading".
+        using var hub = new FakeHubServer("acme/tiny", files) { StallFile = "model.safetensors", StallTimeout = TimeSpan.FromMinutes(3) };
 
         var cwd = Path.Combine(_root, "ops");
         var key = await TenantAdmin.AddAsync(Path.Combine(cwd, "cartridges-data"), "acme");

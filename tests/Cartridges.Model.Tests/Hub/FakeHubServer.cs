@@ -42,6 +42,9 @@ sealed class FakeHubServer : IDisposable
 
     readonly TaskCompletionSource _stallReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>How long a stalled download waits for <see cref="ReleaseStall"/> before dropping the connection anyway.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public void ReleaseStall() => _stallReleased.TrySetResult();
 
     /// <summary>The next `times` full (non-range) downloads of `file` send half the bytes, then drop the connection.</summary>
@@ -205,7 +208,7 @@ sealed class FakeHubServer : IDisposable
             if (drop)
                 await Task.Delay(100); // let the client take in the half before the reset
             else
-                await _stallReleased.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                await _stallReleased.Task.WaitAsync(StallTimeout);
             response.Abort();
             return;
         }
