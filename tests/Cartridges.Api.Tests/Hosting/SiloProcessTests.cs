@@ -112,14 +112,27 @@ public sealed class SiloProcessTests : IDisposable
 
     static string CliDll() => Path.Combine(Path.GetDirectoryName(SiloDll())!.Replace(Path.Combine("Cartridges.Silo", "bin"), Path.Combine("Cartridges.Cli", "bin"), StringComparison.Ordinal), "cartridges.dll");
 
-    static HostProcess StartSilo(string cwd, int port, string hubEndpoint, string hfHome)
+    [Fact]
+    public async Task TheSiloProject_WithAModelPathThatIsNotThere_ExitsWithCode1AndSaysWhy()
+    {
+        using var silo = StartSilo(Path.Combine(_root, "ops"), EmbeddedSilo.FreeLoopbackPort(), "http://127.0.0.1:9", Path.Combine(_root, "hf"),
+            model: Path.Combine(_root, "no-such-model"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!silo.HasExited && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(silo.HasExited, $"still running:\n{silo.Output}");
+        Assert.Equal(1, silo.ExitCode);
+        Assert.Contains($"Could not load base model: Model directory `{Path.Combine(_root, "no-such-model")}` does not exist", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready; Ctrl+C", silo.Output, StringComparison.Ordinal);
+    }
+
+    static HostProcess StartSilo(string cwd, int port, string hubEndpoint, string hfHome, string model = "acme/tiny")
     {
         Directory.CreateDirectory(cwd);
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(SiloDll());
         psi.ArgumentList.Add("--urls");
         psi.ArgumentList.Add($"http://127.0.0.1:{port}");
-        psi.Environment["Cartridges__Models__default"] = "acme/tiny";
+        psi.Environment["Cartridges__Models__default"] = model;
         psi.Environment["Cartridges__Device"] = "cpu";
         psi.Environment["Orleans__SiloPort"] = EmbeddedSilo.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["Orleans__GatewayPort"] = EmbeddedSilo.FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture);
