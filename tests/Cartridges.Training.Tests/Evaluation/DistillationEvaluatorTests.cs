@@ -36,7 +36,10 @@ public sealed class DistillationEvaluatorTests
             tokens += n;
         }
         Assert.Equal(tokens, score.Tokens);
-        Assert.Equal(sum / tokens, score.Loss, 5);
+        // Both are f32 logits of the same hidden rows, through LM-head products of different shapes (rows only vs all
+        // rows): ~1e-6 relative per logit, so a mean loss of a few nats agrees to ~1e-5; 1e-4 leaves a 10x margin for
+        // other BLAS kernels.
+        Assert.InRange(Math.Abs(sum / tokens - score.Loss), 0, 1e-4);
         Assert.InRange(score.Top1Agreement, 0, 1);
 
         // Answer perplexity: the same rows either way.
@@ -50,6 +53,6 @@ public sealed class DistillationEvaluatorTests
             for (var i = start; i < t.Length; i++) nll -= logProbs[i - 1, t[i]].item<float>();
             count += t.Length - start;
         }
-        Assert.Equal(nll / count, rows, 5);
+        Assert.InRange(Math.Abs(nll / count - rows), 0, 1e-4); // same bound and margin as above
     }
 }
