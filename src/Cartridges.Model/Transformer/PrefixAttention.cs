@@ -41,6 +41,9 @@ internal static class PrefixAttention
             return o.view(b, kvHeads, rows, d);
         }
 
+        if (causal && t > 1 && SharedSegments(segments) is { } shared && (is_grad_enabled() || t * 4 >= PrefixSegment.TotalLength(shared)))
+            return FusedWithPrefix(q, kOwn, vOwn, groups, shared, layer);
+
         var scale = 1.0 / Math.Sqrt(d);
         var s = matmul(q * scale, kOwn.transpose(-1, -2)).to(ScalarType.Float32);
         s = s.view(b, kvHeads, groups, t, -1).masked_fill(notAllowed, float.NegativeInfinity).view(b, kvHeads, rows, -1);
@@ -48,6 +51,42 @@ internal static class PrefixAttention
         for (var ordinal = 0; ordinal < maxSegments; ordinal++)
             own = MergeOrdinal(q * scale, own, segments!, ordinal, layer);
         return own.Out.to(q.dtype);
+    }
+
+    /// <summary>The one segment list every sequence of the batch attends to, or null when they differ.</summary>
+    static IReadOnlyList<PrefixSegment>? SharedSegments(IReadOnlyList<PrefixSegment>[]? segments)
+    {
+        if (segments is null || segments.Length == 0 || segments[0] is not { Count: > 0 } first) return null;
+        foreach (var other in segments)
+            if (other is null || !(ReferenceEquals(other, first) || other.SequenceEqual(first))) return null;
+        return first;
+    }
+
+    /// <summary>
+    /// A pass without a cache over prefix keys every sequence shares, as one fused causal attention call: libtorch's
+    /// flash kernel keeps its memory linear in the sequence (forward and backward, which recomputes the scores) where
+    /// the explicit path keeps fp32 scores and probabilities of [rows, prefix + T] for backward. Keys are
+    /// [prefix, own]; P zero queries put in front align the causal mask's top-left corner so that real query i sees
+    /// every prefix key and own keys 0..i. Their outputs are dropped, so they add no gradient.
+    /// q: [B, n_kv, G*T, D]; kOwn/vOwn: [B, n_kv, T, D]. Returns [B, n_kv, G*T, D].
+    /// </summary>
+    internal static Tensor FusedWithPrefix(Tensor q, Tensor kOwn, Tensor vOwn, int groups, IReadOnlyList<PrefixSegment> segments, int layer)
+    {
+        var b = q.shape[0];
+        var kvHeads = q.shape[1];
+        var d = q.shape[3];
+        var t = q.shape[2] / groups;
+        Tensor Prefix(Func<KvPrefix, Tensor[]> pick) =>
+            cat([.. segments.Select(seg => pick(seg.Prefix)[layer].narrow(1, seg.Start, seg.Length))], 1)
+                .to(q.dtype).repeat_interleave(groups, 0).unsqueeze(0).expand(b, -1, -1, -1);
+        var pk = Prefix(p => p.Keys);
+        var pv = Prefix(p => p.Values);
+        var p = pk.shape[2];
+        var keys = cat([pk, kOwn.repeat_interleave(groups, 1)], 2);
+        var values = cat([pv, vOwn.repeat_interleave(groups, 1)], 2);
+        var q4 = cat([zeros(b, kvHeads * groups, p, d, q.dtype, q.device), q.view(b, kvHeads * groups, t, d)], 2);
+        var o = F.scaled_dot_product_attention(q4, keys, values, null, 0, true).narrow(2, p, t);
+        return o.reshape(b, kvHeads, groups * t, d);
     }
 
     static Part Softmax(Tensor scores, Tensor v, bool needLse)
