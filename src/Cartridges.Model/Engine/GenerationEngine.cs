@@ -140,7 +140,7 @@ public sealed class GenerationEngine : IDisposable
             try
             {
                 var rows = _runner.Decode(running.Select(r => r.Slot).ToArray(), running.Select(r => r.Generated[^1]).ToArray(),
-                    running.Select(r => r.Segments).ToArray(), running.Select(r => r.Sampler.NeedsRow).ToArray());
+                    running.Select(r => r.Segments).ToArray(), running.Select(ChoiceOf).ToArray());
                 for (var i = 0; i < running.Length; i++) Emit(running[i], rows, i);
                 produced += running.Length;
                 _lastBatch = running.Length;
@@ -217,7 +217,8 @@ public sealed class GenerationEngine : IDisposable
         try
         {
             var count = Math.Min(_prefillChunk, s.Request.Prompt.Count - s.Prefilled);
-            rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Prefilled, count, s.Segments, s.Sampler.NeedsRow);
+            var last = s.Prefilled + count == s.Request.Prompt.Count;
+            rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Prefilled, count, s.Segments, last ? ChoiceOf(s) : default);
             s.Prefilled += count;
             if (rows is { } r) Emit(s, r, 0);
         }
@@ -236,7 +237,11 @@ public sealed class GenerationEngine : IDisposable
         return true;
     }
 
-    static int Choose(Sequence s, RowLogits rows, int i) => s.Sampler.IsGreedy ? (int)rows.ArgMax[i] : s.Sampler.Next(rows.Rows[i]!);
+    /// <summary>The row choice of a sequence's next token; draws from its stream only when it samples.</summary>
+    static RowChoice ChoiceOf(Sequence s) =>
+        new(s.Sampler.Params, s.Sampler.IsGreedy ? 0 : s.Sampler.NextUniform(), s.Sampler.NeedsRow);
+
+    static int Choose(Sequence s, RowLogits rows, int i) => (int)rows.Chosen[i];
 
     static void Emit(Sequence s, RowLogits rows, int i)
     {
