@@ -1,6 +1,7 @@
 // `cartridges bench …`: benchmarks that print figures (never timed tests; machines here are shared and noisy).
 using System.CommandLine;
 using System.Diagnostics;
+using Cartridges.Cli.LlamaCpp;
 using Cartridges.Model.Engine;
 using Cartridges.Model.Transformer;
 using static TorchSharp.torch;
@@ -35,9 +36,13 @@ internal static class BenchCommands
             DefaultValueFactory = _ => "2000,8000,32000",
         };
         var chunk = new Option<int>("--prefill-chunk") { Description = "Tokens per prefill pass", DefaultValueFactory = _ => PrefixBuilder.DefaultChunkTokens };
+        var compare = new Option<bool>("--compare-llamacpp")
+        {
+            Description = "Also run llama.cpp (CPU, same thread count) on the same weights written as an F32 GGUF, and print the ratios",
+        };
         var cmd = new Command("model", "Prefill tok/s, decode ms/token at batch 1, decode tok/s at larger batches, long-document prefill memory, peak memory")
         {
-            model, device, prefill, context, decode, batches, longPrefill, chunk,
+            model, device, prefill, context, decode, batches, longPrefill, chunk, compare,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -55,10 +60,12 @@ internal static class BenchCommands
             Console.WriteLine($"prefill          {n} tokens in {prefillSeconds * 1000:F0} ms = {n / prefillSeconds:F0} tok/s (best of 3)");
 
             var perBatch = new Dictionary<int, double>();
+            var msPerBatch = new Dictionary<int, double>();
             foreach (var b in pr.GetValue(batches)!.Split(',').Select(int.Parse))
             {
                 var (msPerStep, tokPerSec) = await TimeDecode(engine, b, pr.GetValue(context), pr.GetValue(decode), rng);
                 perBatch[b] = tokPerSec;
+                msPerBatch[b] = msPerStep;
                 Console.WriteLine($"decode batch {b,-3} {msPerStep:F1} ms/step = {tokPerSec:F1} tok/s" +
                                   (b == 1 ? $" ({msPerStep:F1} ms/token)" : perBatch.TryGetValue(1, out var one) ? $" ({tokPerSec / one:F2}x batch 1)" : ""));
             }
@@ -66,6 +73,13 @@ internal static class BenchCommands
                               $"(weights {engine.Stats.WeightBytes / 1048576.0:F0}, KV cache {engine.Stats.CacheBytes / 1048576.0:F0})");
             var lengths = string.IsNullOrWhiteSpace(pr.GetValue(longPrefill)) ? [] : pr.GetValue(longPrefill)!.Split(',').Select(int.Parse).ToArray();
             await LongPrefillBench.RunAsync(engine, lengths, pr.GetValue(chunk), rng);
+            if (pr.GetValue(compare))
+            {
+                if (engine.Model.Device.type != TorchSharp.DeviceType.CPU) throw new ArgumentException("--compare-llamacpp runs llama.cpp on the CPU; run this model on the CPU too (--device cpu).");
+                var theirs = LlamaCppBench.Run(dir, tokens, [.. msPerBatch.Keys], pr.GetValue(context), pr.GetValue(decode),
+                    TorchSharp.torch.get_num_threads(), c.VocabSize, new Random(1));
+                LlamaCppComparison.Print(n, prefillSeconds, msPerBatch, theirs);
+            }
             return 0;
         }));
         return cmd;

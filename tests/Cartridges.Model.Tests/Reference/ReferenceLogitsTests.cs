@@ -4,6 +4,7 @@
 using Cartridges.Model.Config;
 using Cartridges.Model.Presets;
 using Cartridges.Model.Transformer;
+using Cartridges.Model.Weights;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
