@@ -14,6 +14,12 @@ public sealed record EngineOptions
     /// so running sequences keep streaming and attention memory stays linear in the prompt.
     /// </summary>
     public int PrefillChunkTokens { get; init; } = Transformer.PrefixBuilder.DefaultChunkTokens;
+
+    /// <summary>
+    /// On the CPU, output heads up to this many bytes get a transposed copy that makes batch-1 decode steps faster
+    /// (<see cref="Transformer.TransformerModel.KeepTransposedHead"/>); 0 turns it off.
+    /// </summary>
+    public long TransposedHeadMaxBytes { get; init; } = 256L << 20;
 }
 
 /// <summary>A snapshot of the engine's load and memory.</summary>

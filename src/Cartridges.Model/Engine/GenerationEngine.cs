@@ -54,7 +54,13 @@ public sealed class GenerationEngine : IDisposable
     public static async Task<GenerationEngine> LoadAsync(string modelDir, EngineOptions? options = null, string? device = null)
     {
         var target = TorchRuntime.Parse(device);
-        var model = await DeviceWorker.For(target).InvokeAsync(() => TransformerModel.Load(modelDir, target));
+        var headBytes = (options ?? new EngineOptions()).TransposedHeadMaxBytes;
+        var model = await DeviceWorker.For(target).InvokeAsync(() =>
+        {
+            var loaded = TransformerModel.Load(modelDir, target);
+            loaded.KeepTransposedHead(headBytes); // the engine never changes its base weights
+            return loaded;
+        });
         return new GenerationEngine(model, options);
     }
 

@@ -198,7 +198,34 @@ public sealed class TransformerModel : IDisposable
     }
 
     /// <summary>Output-head logits in float32 for hidden states [..., hidden].</summary>
-    public Tensor Logits(Tensor hidden) => Linear(hidden, _lmHead).to(ScalarType.Float32);
+    public Tensor Logits(Tensor hidden)
+    {
+        if (_headTransposed is not null && hidden.NumberOfElements == hidden.shape[^1])
+        {
+            var shape = hidden.shape.ToArray();
+            shape[^1] = _headTransposed.shape[1];
+            return mm(hidden.reshape(1, -1), _headTransposed).reshape(shape).to(ScalarType.Float32);
+        }
+        return Linear(hidden, _lmHead).to(ScalarType.Float32);
+    }
+
+    Tensor? _headTransposed;
+
+    /// <summary>
+    /// For serving on the CPU: keeps a [hidden, vocab] copy of the output head, from which one row of logits (a decode
+    /// step at batch 1) is computed about twice as fast as from the [vocab, hidden] weight (measured: 6.7 vs 13.8 ms for
+    /// a 50304 × 512 head; BLAS streams x·Wᵀ with Wᵀ contiguous at twice the bandwidth of W·x). It costs the head's bytes
+    /// once more, so only heads up to <paramref name="maxExtraBytes"/> get one; the weights must not change afterwards
+    /// (serving never trains the base model). Returns whether the copy was made.
+    /// </summary>
+    public bool KeepTransposedHead(long maxExtraBytes)
+    {
+        if (_headTransposed is not null) return true;
+        if (Device.type != DeviceType.CPU || _lmHead.NumberOfElements * _lmHead.ElementSize > maxExtraBytes) return false;
+        using var _ = no_grad();
+        _headTransposed = _lmHead.t().contiguous().DetachFromDisposeScope();
+        return true;
+    }
 
     /// <summary>
     /// x @ wᵀ (+ b). For a few rows (batched decode) on the CPU, BLAS streams the weight far better as
@@ -227,6 +254,7 @@ public sealed class TransformerModel : IDisposable
     public void Dispose()
     {
         foreach (var t in _named.Values) t.Dispose();
+        _headTransposed?.Dispose();
         _rope.Dispose();
     }
 }
