@@ -270,7 +270,7 @@ public sealed class SiloEngineHost : IDisposable
         _log.LogInformation("Loading base model {Model} from {Location}", name, location);
         var dir = await ModelLocator.ResolveAsync(location, ct: _stopping.Token);
         var tokenizer = HfTokenizer.Load(dir);
-        var engine = await GenerationEngine.LoadAsync(dir, new EngineOptions { MaxBatch = _options.MaxBatch }, _options.Device);
+        var engine = await GenerationEngine.LoadAsync(dir, new EngineOptions { MaxBatch = _options.MaxBatch, KvCacheMaxBytes = _options.KvCacheBytes }, _options.Device);
         _log.LogInformation("Base model {Model} loaded: {Bytes} weight bytes", name, engine.Stats.WeightBytes);
         return new LoadedModel(name, dir, engine, tokenizer);
     }

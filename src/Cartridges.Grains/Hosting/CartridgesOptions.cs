@@ -30,6 +30,12 @@ public sealed class CartridgesOptions
     public long ResidentBudgetBytes { get; set; }
 
     /// <summary>
+    /// Most bytes of each model's paged KV cache (Cartridges:KvCacheBytes; 0 = grows as needed). At the limit, questions
+    /// wait for blocks and running answers are preempted newest-first and recomputed, with the same output.
+    /// </summary>
+    public long KvCacheBytes { get; set; }
+
+    /// <summary>
     /// Conversations per training micro-batch (Cartridges:TrainingMicroBatchSize, default 2): each is one work item that
     /// decoding waits for, so smaller keeps questions fast while a cartridge trains on the silo; larger batches better on
     /// a GPU. An interrupted cartridge resumes with the size it started with.

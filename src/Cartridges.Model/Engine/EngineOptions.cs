@@ -20,6 +20,13 @@ public sealed record EngineOptions
     /// (<see cref="Transformer.TransformerModel.KeepTransposedHead"/>); 0 turns it off.
     /// </summary>
     public long TransposedHeadMaxBytes { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// Most bytes the paged KV cache may hold (keys and values of sequences' own tokens; prefixes are separate). At the
+    /// limit, waiting sequences start only when their prompt fits, and running ones are preempted newest-first (their
+    /// blocks freed, their tokens fed again later, their output unchanged). 0 = the pool grows as needed.
+    /// </summary>
+    public long KvCacheMaxBytes { get; init; }
 }
 
 /// <summary>A snapshot of the engine's load and memory.</summary>
@@ -42,6 +49,15 @@ public sealed record EngineStats(
 
     /// <summary>Sequences decoded, summed over every decode step since the engine started.</summary>
     public long DecodeRows { get; init; }
+
+    /// <summary>Sequences preempted (blocks freed, to be fed again) since the engine started.</summary>
+    public long Preemptions { get; init; }
+
+    /// <summary>Blocks in the KV cache pool.</summary>
+    public int KvBlocks { get; init; }
+
+    /// <summary>KV cache blocks no sequence holds.</summary>
+    public int FreeKvBlocks { get; init; }
 
     /// <summary>Mean sequences per decode step since the engine started.</summary>
     public double MeanBatchSize { get; init; }

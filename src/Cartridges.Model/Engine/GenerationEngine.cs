@@ -1,6 +1,9 @@
 // Continuous batching: each step admits waiting sequences, feeds every sequence still reading its prompt one prefill
 // chunk, and decodes one token for every sequence past its prompt; sequences join and leave between steps, so a long
 // prompt never stalls the others for more than a chunk. All tensor work happens on the DeviceWorker thread.
+// Memory is admitted by KV blocks (the cache is paged): with a byte budget, a sequence starts only when its prompt fits,
+// and when running sequences need more blocks than are left the newest are preempted (blocks freed, their tokens fed
+// again later; the tokens they produce are unchanged, since the replayed cache is the same and draws are per sequence).
 // A sequence's tokens do not depend on its batch-mates: greedy output equals generating it alone. Sampled
 // output is reproducible per seed; against a single-row run it can differ only where BLAS's batched and
 // single-row kernels round a logit differently (~1e-6) and the draw sits on that boundary, which matters only
@@ -29,6 +32,7 @@ public sealed class GenerationEngine : IDisposable
     int _maxBatch;
     long _decodeSteps;
     long _decodeRows;
+    long _preemptions;
     volatile EngineStats _stats;
 
     /// <summary>The model (touch its tensors only through RunAsync).</summary>
@@ -41,7 +45,12 @@ public sealed class GenerationEngine : IDisposable
         _model = model;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefillChunkTokens, 1);
         (_initialSlots, _initialLength, _prefillChunk) = (Math.Min(options.MaxBatch, 8), options.InitialCacheLength, options.PrefillChunkTokens);
-        _cache = model.NewCache(_initialSlots, _initialLength);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.KvCacheMaxBytes);
+        var blockBytes = KvCache.BlockBytes(model.Config, model.DType);
+        if (options.KvCacheMaxBytes > 0 && options.KvCacheMaxBytes < blockBytes)
+            throw new ArgumentException($"KvCacheMaxBytes ({options.KvCacheMaxBytes}) is below one KV block ({blockBytes} bytes).");
+        var maxBlocks = options.KvCacheMaxBytes == 0 ? 0 : (int)Math.Min(int.MaxValue, options.KvCacheMaxBytes / blockBytes);
+        _cache = model.NewCache(_initialSlots, _initialLength, maxBlocks);
         _scheduler = new Scheduler(options.MaxBatch, model.Config.MaxPositionEmbeddings);
         _runner = new ModelRunner(model, _cache);
         _weightBytes = model.WeightBytes;
@@ -78,6 +87,9 @@ public sealed class GenerationEngine : IDisposable
         var vocab = _model.Config.VocabSize;
         var bad = request.Prompt.FirstOrDefault(t => t < 0 || t >= vocab, -1);
         if (request.Prompt.Any(t => t < 0 || t >= vocab)) throw new ArgumentException($"Token id {bad} is outside the vocabulary (0..{vocab - 1}).");
+        if (_cache.MaxBlocks > 0 && _cache.BlocksFor(request.Prompt.Count + 1) > _cache.MaxBlocks)
+            throw new ArgumentException(
+                $"The prompt has {request.Prompt.Count} tokens; the KV cache budget holds {_cache.MaxBlocks * _cache.BlockSize} tokens in all.");
         var handle = new GenerationHandle();
         _scheduler.Enqueue(new Sequence
         {
@@ -137,10 +149,11 @@ public sealed class GenerationEngine : IDisposable
         if (_disposed) return false;
         var started = Stopwatch.GetTimestamp();
         var produced = 0;
-        foreach (var s in _scheduler.Admit()) Start(s);
+        long promised = 0;
+        foreach (var s in _scheduler.Admit(s => Fits(s, ref promised))) Start(s);
         foreach (var s in _scheduler.Running.Where(r => !r.Decoding).ToArray()) produced += PrefillChunk(s) ? 1 : 0;
 
-        var running = _scheduler.Running.Where(r => r.Decoding).ToArray();
+        var running = MakeRoomForDecode();
         if (running.Length > 0)
         {
             try
@@ -162,12 +175,11 @@ public sealed class GenerationEngine : IDisposable
             {
                 if (_scheduler.StopReason(r) is { } reason) Finish(r, reason);
             }
-            Compact();
         }
         if (_scheduler.Running.Count == 0 && _scheduler.Waiting == 0)
         {
-            // One long prompt grows every slot's capacity (one contiguous buffer); give it back when idle.
-            _cache.Shrink(_initialSlots, _initialLength);
+            // A long prompt grows the block pool; give it back when idle.
+            _cache.Shrink();
         }
         Record(started, produced);
         return _scheduler.Running.Count > 0 || _scheduler.Waiting > 0;
@@ -176,7 +188,6 @@ public sealed class GenerationEngine : IDisposable
     void FailAll(Exception e)
     {
         foreach (var r in _scheduler.Running.ToArray()) Fail(r, e);
-        Compact();
     }
 
     /// <summary>Admits a waiting sequence: its prefixes and a cache slot (its prompt is fed by <see cref="PrefillChunk"/>).</summary>
@@ -184,12 +195,21 @@ public sealed class GenerationEngine : IDisposable
     {
         if (s.Cancellation.IsCancellationRequested)
         {
+            Release(s);
             Complete(s, FinishReason.Cancelled);
+            return;
+        }
+        if (s.HoldsPrefixes)
+        {
+            // Back from a preemption: prefixes are still held; only a slot is needed.
+            s.Slot = _cache.Allocate();
+            _scheduler.Start(s);
             return;
         }
         try
         {
             s.Segments = _prefixes.Acquire(s.Request.PrefixIds);
+            s.HoldsPrefixes = true;
         }
         catch (Exception e)
         {
@@ -200,7 +220,7 @@ public sealed class GenerationEngine : IDisposable
         var context = _model.Config.MaxPositionEmbeddings;
         if (s.PrefixLength + s.Request.Prompt.Count >= context)
         {
-            _prefixes.Release(s.Request.PrefixIds);
+            Release(s);
             Reject(s, new ArgumentException(
                 $"Prefix ({s.PrefixLength} tokens) plus prompt ({s.Request.Prompt.Count} tokens) exceed the model's context of {context}."));
             return;
@@ -213,33 +233,41 @@ public sealed class GenerationEngine : IDisposable
     /// <summary>Feeds the next chunk of a sequence's prompt; after the last one samples its first token. True if a token came.</summary>
     bool PrefillChunk(Sequence s)
     {
+        if (s.Slot < 0) return false; // preempted earlier in this step by an older sequence's prefill
+
         if (s.Cancellation.IsCancellationRequested)
         {
             Finish(s, FinishReason.Cancelled);
-            Compact();
             return false;
         }
         RowLogits? rows;
         try
         {
-            var count = Math.Min(_prefillChunk, s.Request.Prompt.Count - s.Prefilled);
-            var last = s.Prefilled + count == s.Request.Prompt.Count;
-            rows = _runner.Prefill(s.Slot, s.Request.Prompt, s.Prefilled, count, s.Segments, last ? ChoiceOf(s) : default);
+            var feed = s.Feed;
+            var count = Math.Min(_prefillChunk, feed.Count - s.Prefilled);
+            if (!MakeRoom(s, count)) return false;
+            var last = s.Prefilled + count == feed.Count;
+            var replay = s.Replay is not null;
+            // A replay's next token was chosen before its preemption: its last chunk draws nothing and emits nothing.
+            rows = _runner.Prefill(s.Slot, feed, s.Prefilled, count, s.Segments, last && !replay ? ChoiceOf(s) : ReplayChoice);
             s.Prefilled += count;
-            if (rows is { } r) Emit(s, r, 0);
+            if (rows is { } r)
+            {
+                if (replay)
+                {
+                    s.Replay = null;
+                    return false;
+                }
+                Emit(s, r, 0);
+            }
         }
         catch (Exception e)
         {
             Fail(s, e);
-            Compact();
             return false;
         }
         if (rows is null) return false;
-        if (_scheduler.StopReason(s) is { } reason)
-        {
-            Finish(s, reason);
-            Compact();
-        }
+        if (_scheduler.StopReason(s) is { } reason) Finish(s, reason);
         return true;
     }
 
@@ -284,10 +312,11 @@ public sealed class GenerationEngine : IDisposable
             _cache.Free(s.Slot);
             s.Slot = -1;
         }
-        if (_scheduler.Running.Contains(s))
+        _scheduler.Remove(s);
+        if (s.HoldsPrefixes)
         {
-            _scheduler.Remove(s);
             _prefixes.Release(s.Request.PrefixIds);
+            s.HoldsPrefixes = false;
         }
     }
 
@@ -299,16 +328,72 @@ public sealed class GenerationEngine : IDisposable
         s.Handle.Source.TrySetResult(result);
     }
 
-    /// <summary>Keeps running sequences in slots 0..n-1 so a decode batch reads the cache as one view.</summary>
-    void Compact()
+    static readonly RowChoice ReplayChoice = new(new SamplingParams(), 0, false);
+
+    /// <summary>
+    /// Admission by KV blocks: a sequence starts only if the blocks its prompt needs (and one for its first token) are
+    /// available after what running prefills still need and what this step already promised.
+    /// </summary>
+    bool Fits(Sequence s, ref long promised)
     {
-        var running = _scheduler.Running;
-        for (var i = 0; i < running.Count; i++)
+        if (_cache.MaxBlocks == 0) return true;
+        long outstanding = _scheduler.Running.Where(r => !r.Decoding)
+            .Sum(r => Math.Max(0, _cache.BlocksFor(r.Feed.Count + 1) - _cache.BlocksOf(r.Slot)));
+        var need = _cache.BlocksFor(s.Feed.Count + 1);
+        if (need > _cache.AvailableBlocks - outstanding - promised) return false;
+        promised += need;
+        return true;
+    }
+
+    /// <summary>
+    /// Makes room for <paramref name="tokens"/> more tokens of <paramref name="s"/> by preempting newer sequences; when
+    /// that is not enough, <paramref name="s"/> itself is preempted (or failed, if nothing else holds blocks). False when
+    /// <paramref name="s"/> cannot run this step.
+    /// </summary>
+    bool MakeRoom(Sequence s, int tokens)
+    {
+        int Need() => Math.Max(0, _cache.BlocksFor(_cache.LengthOf(s.Slot) + tokens) - _cache.BlocksOf(s.Slot));
+        while (Need() > _cache.AvailableBlocks)
         {
-            if (running[i].Slot == i) continue;
-            _cache.Move(running[i].Slot, i);
-            running[i].Slot = i;
+            var victim = _scheduler.Running.Where(r => r.Id > s.Id).MaxBy(r => r.Id);
+            if (victim is null) break;
+            Preempt(victim);
         }
+        if (Need() <= _cache.AvailableBlocks) return true;
+        if (_scheduler.Running.Count == 1)
+            Fail(s, new KvCacheFullException($"One sequence of {_cache.LengthOf(s.Slot) + tokens} tokens exceeds the KV cache budget of {_cache.MaxBlocks * _cache.BlockSize} tokens."));
+        else Preempt(s);
+        return false;
+    }
+
+    /// <summary>The sequences to decode this step, after preempting the newest ones if their next tokens need more blocks than are left.</summary>
+    Sequence[] MakeRoomForDecode()
+    {
+        if (_cache.MaxBlocks == 0) return _scheduler.Running.Where(r => r.Decoding).ToArray();
+        while (true)
+        {
+            var decoding = _scheduler.Running.Where(r => r.Decoding).ToArray();
+            var need = decoding.Count(r => _cache.LengthOf(r.Slot) + 1 > _cache.BlocksOf(r.Slot) * _cache.BlockSize);
+            if (need <= _cache.AvailableBlocks) return decoding;
+            var victim = _scheduler.Running.MaxBy(r => r.Id)!;
+            if (_scheduler.Running.Count == 1)
+            {
+                Fail(victim, new KvCacheFullException($"One sequence of {_cache.LengthOf(victim.Slot) + 1} tokens exceeds the KV cache budget of {_cache.MaxBlocks * _cache.BlockSize} tokens."));
+                continue;
+            }
+            Preempt(victim);
+        }
+    }
+
+    /// <summary>Frees a running sequence's blocks and queues it to be fed again (recompute); its prefixes stay held.</summary>
+    void Preempt(Sequence s)
+    {
+        _cache.Free(s.Slot);
+        s.Slot = -1;
+        s.Replay = s.Generated.Count > 0 ? [.. s.Request.Prompt, .. s.Generated.Take(s.Generated.Count - 1)] : null;
+        s.Prefilled = 0;
+        _scheduler.Preempt(s);
+        _preemptions++;
     }
 
     void Record(long started, int produced)
@@ -339,6 +424,9 @@ public sealed class GenerationEngine : IDisposable
             DecodeSteps = _decodeSteps,
             DecodeRows = _decodeRows,
             MeanBatchSize = _decodeSteps == 0 ? 0 : (double)_decodeRows / _decodeSteps,
+            Preemptions = _preemptions,
+            KvBlocks = _cache.TotalBlocks,
+            FreeKvBlocks = _cache.FreeBlocks,
         };
     }
 

@@ -9,26 +9,46 @@ internal sealed class Scheduler(int maxBatch, int maxContext)
 {
     readonly ConcurrentQueue<Sequence> _waiting = new();
     readonly List<Sequence> _running = [];
+    readonly List<Sequence> _preempted = [];
 
     public int MaxBatch { get; } = maxBatch;
-    public int Waiting => _waiting.Count;
+    public int Waiting => _waiting.Count + _preempted.Count;
     public IReadOnlyList<Sequence> Running => _running;
 
     public void Enqueue(Sequence s) => _waiting.Enqueue(s);
 
     /// <summary>Sequences to start now, up to the free batch capacity.</summary>
-    public List<Sequence> Admit()
+    /// <summary>
+    /// Takes sequences to start, preempted ones first, in order, while the batch has room and <paramref name="fits"/>
+    /// accepts the next one (it stops at the first that does not fit, so the order is kept).
+    /// </summary>
+    public List<Sequence> Admit(Func<Sequence, bool> fits)
     {
         var admitted = new List<Sequence>();
-        while (_running.Count + admitted.Count < MaxBatch && _waiting.TryDequeue(out var s)) admitted.Add(s);
+        while (_running.Count + admitted.Count < MaxBatch)
+        {
+            if (_preempted.Count > 0)
+            {
+                if (!fits(_preempted[0])) break;
+                admitted.Add(_preempted[0]);
+                _preempted.RemoveAt(0);
+                continue;
+            }
+            if (!_waiting.TryPeek(out var next) || !fits(next) || !_waiting.TryDequeue(out next)) break;
+            admitted.Add(next);
+        }
         return admitted;
     }
 
-    /// <summary>Adds a started sequence; the running list stays ordered by cache slot.</summary>
-    public void Start(Sequence s)
+    /// <summary>Adds an admitted sequence to the running ones.</summary>
+    public void Start(Sequence s) => _running.Add(s);
+
+    /// <summary>Takes a running sequence out and queues it ahead of every waiting one (it keeps its place).</summary>
+    public void Preempt(Sequence s)
     {
-        var i = _running.FindIndex(r => r.Slot > s.Slot);
-        _running.Insert(i < 0 ? _running.Count : i, s);
+        _running.Remove(s);
+        var i = _preempted.FindIndex(p => p.Id > s.Id);
+        _preempted.Insert(i < 0 ? _preempted.Count : i, s);
     }
 
     public void Remove(Sequence s) => _running.Remove(s);
@@ -46,7 +66,8 @@ internal sealed class Scheduler(int maxBatch, int maxContext)
     /// <summary>Drains the waiting queue (shutdown).</summary>
     public List<Sequence> DrainWaiting()
     {
-        var all = new List<Sequence>();
+        var all = new List<Sequence>(_preempted);
+        _preempted.Clear();
         while (_waiting.TryDequeue(out var s)) all.Add(s);
         return all;
     }

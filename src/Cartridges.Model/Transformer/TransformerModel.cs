@@ -101,8 +101,8 @@ public sealed class TransformerModel : IDisposable
     public IEnumerable<KeyValuePair<string, Tensor>> NamedTensors() => _named;
 
     /// <summary>A cache sized for this model.</summary>
-    public KvCache NewCache(int slots = 1, int length = 64) =>
-        new(Config.NumHiddenLayers, Config.NumKeyValueHeads, Config.HeadDim, DType, Device, slots, length);
+    public KvCache NewCache(int slots = 1, int length = 64, int maxBlocks = 0) =>
+        new(Config.NumHiddenLayers, Config.NumKeyValueHeads, Config.HeadDim, DType, Device, slots, length, maxBlocks: maxBlocks);
 
     static Tensor RmsNorm(Tensor x, Tensor weight, double eps)
     {
@@ -136,7 +136,7 @@ public sealed class TransformerModel : IDisposable
             batch.Prefixes?[i]?.ToList().ForEach(s => s.Prefix.CheckCompatible(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim));
         }
         var ownLength = cached.Select((n, i) => n + t).Max();
-        cache?.Reserve(ownLength);
+        using var plan = cache?.Plan(slots, t, ownLength);
 
         var steps = arange(t, dtype: ScalarType.Int64, device: Device);
         var positions = tensor(starts, device: Device).unsqueeze(1) + steps.unsqueeze(0);
@@ -152,13 +152,6 @@ public sealed class TransformerModel : IDisposable
         var keyPos = arange(ownLength, dtype: ScalarType.Int64, device: Device).view(1, 1, ownLength);
         var limit = cachedT + tensor(valid.Select(x => (long)x).ToArray(), device: Device).view(b, 1, 1);
         var notAllowed = (keyPos.gt(queryPos) | keyPos.ge(limit)).view(b, 1, 1, t, ownLength);
-
-        Tensor? slotIndex = null, posIndex = null;
-        if (cache is not null && t == 1)
-        {
-            slotIndex = tensor(slots.Select(x => (long)x).ToArray(), device: Device);
-            posIndex = tensor(cached.Select(x => (long)x).ToArray(), device: Device);
-        }
 
         var hq = c.NumAttentionHeads;
         var hkv = c.NumKeyValueHeads;
@@ -181,10 +174,10 @@ public sealed class TransformerModel : IDisposable
             var kh = k.permute(0, 2, 1, 3); // [B, n_kv, T, D]
             var vh = v.permute(0, 2, 1, 3);
             Tensor kOwn = kh, vOwn = vh;
-            if (cache is not null)
+            if (plan is not null)
             {
-                cache.Write(l, slots, kh, vh, slotIndex, posIndex);
-                (kOwn, vOwn) = cache.Read(l, slots, ownLength);
+                cache!.Write(l, plan, kh, vh);
+                (kOwn, vOwn) = cache.Read(l, plan);
             }
             var qh = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d); // rows = g*T + i
             var attn = PrefixAttention.Forward(qh, kOwn, vOwn, notAllowed, g, causal: cache is null, batch.Prefixes, l);

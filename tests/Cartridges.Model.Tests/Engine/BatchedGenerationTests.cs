@@ -161,6 +161,36 @@ public sealed class BatchedGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task UnderATightKvBudget_PreemptedSequencesAreFedAgain_AndAnswerAsAlone()
+    {
+        using var whole = await EngineWithPrefixes(ModelFamily.Llama);
+        var requests = MixedRequests().Select((r, i) => r with
+        {
+            Prompt = TestModels.Tokens(10 + 5 * i, 800 + i),
+            Sampling = r.Sampling with { MaxTokens = 24 },
+        }).ToList();
+        var alone = new List<GenerationResult>();
+        foreach (var r in requests) alone.Add(await whole.GenerateAsync(r));
+
+        // 24 blocks of 16 tokens: about 380 own tokens for ten sequences that reach 34-79 tokens each (~570 in all),
+        // so sequences wait for blocks to be admitted and running ones are preempted as their answers grow.
+        var model = TestModels.Load(ModelFamily.Llama);
+        var budget = 24 * KvCache.BlockBytes(model.Config, model.DType);
+        using var tight = new GenerationEngine(model, new EngineOptions { MaxBatch = 16, InitialCacheLength = 32, PrefillChunkTokens = 8, KvCacheMaxBytes = budget });
+        foreach (var (id, tokens) in PrefixTokens) await tight.RegisterPrefixFromTokensAsync(id, tokens);
+        var together = await Task.WhenAll(requests.Select(r => tight.GenerateAsync(r)));
+        output.WriteLine($"preemptions {tight.Stats.Preemptions}, pool {tight.Stats.KvBlocks} blocks");
+        Assert.True(tight.Stats.Preemptions > 0, "the budget should force preemptions");
+        Assert.True(tight.Stats.KvBlocks <= 24);
+        await AssertSameAsAlone(whole, requests, alone, together);
+
+        // A prompt that could never fit is refused at once, naming the budget; the engine keeps serving.
+        var error = Assert.Throws<ArgumentException>(() => tight.Submit(new GenerationRequest { Prompt = TestModels.Tokens(400, 900), Sampling = SamplingParams.Greedy(2) }));
+        Assert.Contains("KV cache budget holds 384 tokens", error.Message);
+        Assert.Equal(alone[0].Tokens, (await tight.GenerateAsync(requests[0])).Tokens);
+    }
+
+    [Fact]
     public async Task LongPromptPrefilling_DoesNotStallARunningSequence()
     {
         // 1 token per prefill pass: the long prompt needs 300 engine steps before its first token.
