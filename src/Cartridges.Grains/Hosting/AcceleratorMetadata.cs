@@ -15,7 +15,10 @@ public static class AcceleratorMetadata
 
     /// <summary>Whether the silo described by <paramref name="metadata"/> is an accelerator silo.</summary>
     public static bool IsAccelerator(SiloMetadata? metadata) =>
-        metadata is not null && metadata.Metadata.TryGetValue(Gpu, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
+        metadata is not null && metadata.Metadata.TryGetValue(Gpu, out var v) && IsTrue(v);
+
+    /// <summary>Whether a silo configured with this value for the <see cref="Gpu"/> key is an accelerator silo.</summary>
+    public static bool IsTrue(string? gpuValue) => string.Equals(gpuValue, "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Declared accelerator memory in bytes (0 when not declared).</summary>
     public static long DeviceMemoryBytes(SiloMetadata? metadata) =>

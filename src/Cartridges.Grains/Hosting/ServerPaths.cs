@@ -32,7 +32,7 @@ public sealed class ServerPaths
         }
         foreach (var (name, location) in options.Value.Models)
             if (Path.IsPathRooted(location) || Directory.Exists(location)) Add(location, $"<model {name}>");
-        Add(configuration[$"{CartridgesOptions.Section}:DataDirectory"], "<data>");
+        Add(SiloPaths.DataDirectory(configuration), "<data>");
         Add(options.Value.WorkDirectory, "<work>");
         Add(AppContext.BaseDirectory, "<app>");
         Add(Path.GetTempPath(), "<tmp>");

@@ -15,7 +15,7 @@ public sealed class ModelPreloader(SiloEngineHost engines, IOptions<CartridgesOp
     volatile string _state = "starting";
 
     /// <summary>Whether this silo hosts cartridges (and so loads models); a gateway silo loads nothing.</summary>
-    public bool Accelerator { get; } = string.Equals(configuration[$"Orleans:Metadata:{AcceleratorMetadata.Gpu}"], "true", StringComparison.OrdinalIgnoreCase);
+    public bool Accelerator { get; } = AcceleratorMetadata.IsTrue(configuration[$"Orleans:Metadata:{AcceleratorMetadata.Gpu}"]);
 
     /// <summary>The loaded models (empty on a gateway silo); faults with the first load's error.</summary>
     public Task<IReadOnlyList<LoadedModel>> Loaded => _loaded.Task;
