@@ -231,10 +231,14 @@ internal static class ProvingGroundCommands
         var floor = new Option<int?>("--records-floor") { Description = "Fewest records per training document (default: half the curriculum's ceiling)" };
         var noHeaders = new Option<bool>("--no-record-headers") { Description = "Keyed documents without the \"Patient X.\" header of each record (the surname then occurs only in its facts)" };
         var mixed = new Option<bool>("--mixed-sizes") { Description = "Every document of a step draws its own record count (default: one count per step)" };
+        var replacement = new Option<bool>("--drills-with-replacement")
+        {
+            Description = "Drills restate facts drawn with replacement (only matching the name beats chance) instead of each fact once",
+        };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -267,6 +271,7 @@ internal static class ProvingGroundCommands
                 RecordsFloor = pr.GetValue(floor) ?? r.RecordsFloor,
                 NoRecordHeaders = pr.GetValue(noHeaders) || r.NoRecordHeaders,
                 MixedSizes = pr.GetValue(mixed) || r.MixedSizes,
+                DrillsWithReplacement = pr.GetValue(replacement) || r.DrillsWithReplacement,
             };
             if (r.NoRecordHeaders && !r.Facts.IsKeyed()) throw new ArgumentException($"--no-record-headers needs a keyed wording (the {r.Facts} wording names the patient in the header).");
             if (r.RecordsFloor < 0) throw new ArgumentException($"--records-floor must be at least 0 (got {r.RecordsFloor}).");

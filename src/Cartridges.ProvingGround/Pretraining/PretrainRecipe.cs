@@ -129,6 +129,15 @@ public sealed record PretrainRecipe
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool MixedSizes { get; init; }
 
+    /// <summary>
+    /// Drills restate as many facts as the document states, each drawn at random with replacement, instead of every fact
+    /// once in random order: a restatement without repetition can be answered by copying any value not yet restated
+    /// (H(n)/n exact match without looking at the name — the plateau every earlier run sat on); with replacement only
+    /// matching the name beats chance. Left out of the JSON when false.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool DrillsWithReplacement { get; init; }
+
     /// <summary>The generator of this recipe's documents for <paramref name="split"/>.</summary>
     public RecordsGenerator Generator(RecordSplit split) => new(split, Seed, Facts, FactsPerRecord, FactKinds, headers: !NoRecordHeaders);
 

@@ -89,7 +89,7 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
             if (recipe.ProbeEvery > 0 && (done % recipe.ProbeEvery == 0 || done == recipe.Steps))
             {
                 var results = RunProbes(model, probe, builder, done, gated);
-                if (gated is { } c && recipe.NextCeiling(c, results.First(r => r.Records == c).WithDocument) is var next && next != c)
+                if (gated is { } c && recipe.NextCeiling(c, results.First(r => r.Result.Records == c).Gate) is var next && next != c)
                 {
                     gated = next;
                     Append(Json(("step", done), ("ceiling", next)));
@@ -110,23 +110,26 @@ public sealed class Pretrainer(PretrainRecipe recipe, string outDir, Action<stri
         return last;
     }
 
-    List<ProbeResult> RunProbes(TransformerModel model, AccuracyProbe probe, SequenceBuilder builder, int step, int? gated)
+    /// <summary>Probes, logged to the curve; each with the figure the gate reads (drill exact match for a drills-only run).</summary>
+    List<(ProbeResult Result, double Gate)> RunProbes(TransformerModel model, AccuracyProbe probe, SequenceBuilder builder, int step, int? gated)
     {
-        var results = new List<ProbeResult>();
+        var results = new List<(ProbeResult, double)>();
         foreach (var records in ProbeRecordCounts(gated, step))
         {
             var r = probe.Run(model, records, recipe.ProbeQuestions);
             var fields = new List<(string, object)> { ("step", step), ("probe_records", r.Records), ("probe_tokens", r.MeanTokens), ("em_with_doc", r.WithDocument), ("em_without_doc", r.WithoutDocument) };
+            var gate = r.WithDocument;
             if (recipe.DrillShare > 0 && recipe.Facts.IsKeyed())
             {
                 // The key-matching circuit on its own: restated values copied from the right record.
-                var drill = probe.DrillExactMatch(model, builder, records, Math.Max(1, recipe.ProbeQuestions / 4));
-                fields.Add(("drill_em", drill.Values.Average()));
+                var drill = probe.DrillExactMatch(model, builder, records, Math.Max(1, recipe.ProbeQuestions / 4)).Values.Average();
+                fields.Add(("drill_em", drill));
+                if (recipe.DrillShare >= 1) gate = drill; // no chat turns are trained: questions cannot pass a gate
             }
             var line = Json([.. fields]);
             Append(line);
             _log(line);
-            results.Add(r);
+            results.Add((r, gate));
         }
         return results;
     }

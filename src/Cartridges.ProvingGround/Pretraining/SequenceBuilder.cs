@@ -11,6 +11,9 @@ namespace Cartridges.ProvingGround.Pretraining;
 /// <summary>Turns documents into weighted token sequences in the chat format.</summary>
 public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe)
 {
+    /// <summary>The recipe the sequences follow.</summary>
+    public PretrainRecipe Recipe => recipe;
+
     /// <summary>Questions asked per document: more for longer documents, which cost more to read.</summary>
     public static int TurnsFor(int records, double perRecord = 1.0) => 4 + (int)Math.Round(records * perRecord);
 
@@ -68,7 +71,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         var weights = new List<float> { 0f };
         Add(tokens, weights, doc.Text + "\n\nSummary:", recipe.ContextLossWeight);
         var around = ordered ? 1f : recipe.ContextLossWeight;
-        foreach (var (r, k) in ordered ? DocumentOrder(doc, recipe.Facts) : DrillOrder(doc, rng))
+        foreach (var (r, k) in ordered ? DocumentOrder(doc, recipe.Facts) : DrillOrder(doc, rng, recipe.DrillsWithReplacement))
         {
             Add(tokens, weights, KeyedTemplates.Key(k, r, recipe.Facts), around);
             Add(tokens, weights, " " + RecordTemplates.Answer(k, r), 1f);
@@ -86,12 +89,16 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
             .OrderBy(f => doc.Text.IndexOf(KeyedTemplates.Key(f.k, f.r, style).Trim(), StringComparison.Ordinal)).ToList();
     }
 
-    /// <summary>The order in which a drill restates the document's facts (what <see cref="DrillSequence"/> draws from <paramref name="rng"/>).</summary>
-    public static IReadOnlyList<(PatientRecord Record, FactKind Kind)> DrillOrder(RecordsDocument doc, Random rng)
+    /// <summary>
+    /// The facts a drill restates, in order (what <see cref="DrillSequence"/> draws from <paramref name="rng"/>): every
+    /// fact once in random order, or, <paramref name="withReplacement"/>, as many draws with replacement.
+    /// </summary>
+    public static IReadOnlyList<(PatientRecord Record, FactKind Kind)> DrillOrder(RecordsDocument doc, Random rng, bool withReplacement = false)
     {
         ArgumentNullException.ThrowIfNull(doc);
         ArgumentNullException.ThrowIfNull(rng);
-        return doc.Records.SelectMany(r => doc.FactKinds.Select(k => (r, k))).OrderBy(_ => rng.Next()).ToList();
+        var facts = doc.Records.SelectMany(r => doc.FactKinds.Select(k => (r, k))).ToList();
+        return withReplacement ? [.. facts.Select(_ => facts[rng.Next(facts.Count)])] : [.. facts.OrderBy(_ => rng.Next())];
     }
 
     void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)

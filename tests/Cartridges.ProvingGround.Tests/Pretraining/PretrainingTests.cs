@@ -321,6 +321,34 @@ public sealed class PretrainingTests
     }
 
     [Fact]
+    public void DrillsWithReplacement_RestateAsManyFactsDrawnAtRandom_SoEliminationEarnsNothing()
+    {
+        var recipe = Tiny with { Facts = FactStyle.Keyed, FactsPerRecord = 1, FactKinds = [FactKind.Number], DrillShare = 1, StartRecords = 4, MaxRecords = 4, DrillsWithReplacement = true, ContextLossWeight = 0.1f };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var doc = new RecordsGenerator(RecordSplit.Train, 2, FactStyle.Keyed, 1, [FactKind.Number]).Document(5, 4);
+        var draws = Enumerable.Range(0, 40).Select(i => SequenceBuilder.DrillOrder(doc, new Random(i), withReplacement: true)).ToList();
+        Assert.All(draws, d => Assert.Equal(4, d.Count));
+        Assert.All(draws.SelectMany(d => d), f => Assert.Contains(f.Record, doc.Records));
+        // Some restatements repeat a patient and leave another out: the last value is not implied by the others.
+        Assert.Contains(draws, d => d.Select(f => f.Record.Last).Distinct().Count() < 4);
+        // The drill predicts exactly the drawn facts' values, in order (what the drill probe scores).
+        var seq = new SequenceBuilder(tokenizer, recipe).DrillSequence(doc, new Random(9));
+        var values = new List<string>();
+        for (var i = 0; i < seq.Length;)
+        {
+            if (seq.Weights[i] != 1f) { i++; continue; }
+            var j = i;
+            while (j < seq.Length && seq.Weights[j] == 1f) j++;
+            values.Add(tokenizer.Decode(seq.Tokens[i..j]).Trim());
+            i = j;
+        }
+        Assert.Equal(SequenceBuilder.DrillOrder(doc, new Random(9), withReplacement: true).Select(f => RecordTemplates.Answer(f.Kind, f.Record)), values);
+        // Left out of the recipe's JSON when unset, so earlier runs resume unchanged.
+        Assert.DoesNotContain("DrillsWithReplacement", System.Text.Json.JsonSerializer.Serialize(recipe with { DrillsWithReplacement = false }));
+        Assert.Contains("\"DrillsWithReplacement\":true", System.Text.Json.JsonSerializer.Serialize(recipe));
+    }
+
+    [Fact]
     public void RecordsFloor_KeepsShortDocumentsUnderTheCeiling_AndTheNewOptionsStayOutOfOldRecipesJson()
     {
         var recipe = Tiny with { Facts = FactStyle.Keyed, FactsPerRecord = 1, FactKinds = [FactKind.Number], RecordsFloor = 2, StartRecords = 8, MaxRecords = 8 };
