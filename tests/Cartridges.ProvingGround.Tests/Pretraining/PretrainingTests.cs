@@ -243,17 +243,14 @@ public sealed class PretrainingTests
         Assert.StartsWith(doc.Text, text[text.IndexOf(doc.Text[..20], StringComparison.Ordinal)..], StringComparison.Ordinal);
         // The predicted tokens, read back, are exactly the 30 answers (3 records × 10 kinds), each after its own key.
         var values = new List<string>();
-        for (var i = 0; i < seq.Length;)
+        foreach (var run in PredictedRuns(seq))
         {
-            if (seq.Weights[i] != 1f) { i++; continue; }
-            var j = i;
-            while (j < seq.Length && seq.Weights[j] == 1f) j++;
-            values.Add(tokenizer.Decode(seq.Tokens[i..j]).Trim());
+            values.Add(tokenizer.Decode(seq.Tokens[run]).Trim());
             // The two tokens before each value are its key, in the style's order, as the document writes it.
             var fact = SequenceBuilder.DrillOrder(doc, new Random(1))[values.Count - 1];
-            Assert.Equal(KeyedTemplates.Key(fact.Kind, fact.Record, style), tokenizer.Decode(seq.Tokens[(i - 2)..i]));
+            var start = run.Start.Value;
+            Assert.Equal(KeyedTemplates.Key(fact.Kind, fact.Record, style), tokenizer.Decode(seq.Tokens[(start - 2)..start]));
             Assert.Contains(KeyedTemplates.Key(fact.Kind, fact.Record, style).Trim(), doc.Text, StringComparison.Ordinal);
-            i = j;
         }
         var expected = doc.Records.SelectMany(r => Enum.GetValues<FactKind>().Select(k => RecordTemplates.Answer(k, r)));
         Assert.Equal(expected.Order(), values.Order());
@@ -333,15 +330,7 @@ public sealed class PretrainingTests
         Assert.Contains(draws, d => d.Select(f => f.Record.Last).Distinct().Count() < 4);
         // The drill predicts exactly the drawn facts' values, in order (what the drill probe scores).
         var seq = new SequenceBuilder(tokenizer, recipe).DrillSequence(doc, new Random(9));
-        var values = new List<string>();
-        for (var i = 0; i < seq.Length;)
-        {
-            if (seq.Weights[i] != 1f) { i++; continue; }
-            var j = i;
-            while (j < seq.Length && seq.Weights[j] == 1f) j++;
-            values.Add(tokenizer.Decode(seq.Tokens[i..j]).Trim());
-            i = j;
-        }
+        var values = PredictedRuns(seq).Select(r => tokenizer.Decode(seq.Tokens[r]).Trim()).ToList();
         Assert.Equal(SequenceBuilder.DrillOrder(doc, new Random(9), withReplacement: true).Select(f => RecordTemplates.Answer(f.Kind, f.Record)), values);
         // Left out of the recipe's JSON when unset, so earlier runs resume unchanged.
         Assert.DoesNotContain("DrillsWithReplacement", System.Text.Json.JsonSerializer.Serialize(recipe with { DrillsWithReplacement = false }));
@@ -424,5 +413,22 @@ public sealed class PretrainingTests
         Assert.Equal(r.StartRecords, r.RecordCeiling(0));
         Assert.Equal(r.MaxRecords, r.RecordCeiling(r.Steps));
         Assert.True(r.LearningRateAt(r.WarmupSteps) > r.LearningRateAt(r.Steps - 1));
+    }
+
+    /// <summary>The runs of predicted tokens (weight 1) of a sequence, in order: one per restated value.</summary>
+    static IEnumerable<Range> PredictedRuns(TrainingSequence seq)
+    {
+        for (var i = 0; i < seq.Length;)
+        {
+            if (seq.Weights[i] != 1f)
+            {
+                i++;
+                continue;
+            }
+            var j = i;
+            while (j < seq.Length && seq.Weights[j] == 1f) j++;
+            yield return i..j;
+            i = j;
+        }
     }
 }
