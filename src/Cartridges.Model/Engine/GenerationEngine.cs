@@ -275,11 +275,9 @@ public sealed class GenerationEngine : IDisposable
     static RowChoice ChoiceOf(Sequence s) =>
         new(s.Sampler.Params, s.Sampler.IsGreedy ? 0 : s.Sampler.NextUniform(), s.Sampler.NeedsRow);
 
-    static int Choose(Sequence s, RowLogits rows, int i) => (int)rows.Chosen[i];
-
     static void Emit(Sequence s, RowLogits rows, int i)
     {
-        var token = Choose(s, rows, i);
+        var token = (int)rows.Chosen[i];
         s.FirstToken ??= s.Clock.Elapsed;
         s.Generated.Add(token);
         // Recorded before the token is written, so a reader of token k always finds its log-probabilities.
@@ -360,9 +358,7 @@ public sealed class GenerationEngine : IDisposable
             Preempt(victim);
         }
         if (Need() <= _cache.AvailableBlocks) return true;
-        if (_scheduler.Running.Count == 1)
-            Fail(s, new KvCacheFullException($"One sequence of {_cache.LengthOf(s.Slot) + tokens} tokens exceeds the KV cache budget of {_cache.MaxBlocks * _cache.BlockSize} tokens."));
-        else Preempt(s);
+        Evict(s, tokens);
         return false;
     }
 
@@ -375,14 +371,19 @@ public sealed class GenerationEngine : IDisposable
             var decoding = _scheduler.Running.Where(r => r.Decoding).ToArray();
             var need = decoding.Count(r => _cache.LengthOf(r.Slot) + 1 > _cache.BlocksOf(r.Slot) * _cache.BlockSize);
             if (need <= _cache.AvailableBlocks) return decoding;
-            var victim = _scheduler.Running.MaxBy(r => r.Id)!;
-            if (_scheduler.Running.Count == 1)
-            {
-                Fail(victim, new KvCacheFullException($"One sequence of {_cache.LengthOf(victim.Slot) + 1} tokens exceeds the KV cache budget of {_cache.MaxBlocks * _cache.BlockSize} tokens."));
-                continue;
-            }
-            Preempt(victim);
+            Evict(_scheduler.Running.MaxBy(r => r.Id)!, 1);
         }
+    }
+
+    /// <summary>
+    /// Frees <paramref name="s"/>'s blocks because it needs <paramref name="tokens"/> more than are left: preempted, or,
+    /// when it is the only running sequence (it alone exceeds the budget), failed with the budget named.
+    /// </summary>
+    void Evict(Sequence s, int tokens)
+    {
+        if (_scheduler.Running.Count == 1)
+            Fail(s, new KvCacheFullException($"One sequence of {_cache.LengthOf(s.Slot) + tokens} tokens exceeds the KV cache budget of {_cache.MaxBlocks * _cache.BlockSize} tokens."));
+        else Preempt(s);
     }
 
     /// <summary>Frees a running sequence's blocks and queues it to be fed again (recompute); its prefixes stay held.</summary>

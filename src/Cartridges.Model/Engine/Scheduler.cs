@@ -17,7 +17,6 @@ internal sealed class Scheduler(int maxBatch, int maxContext)
 
     public void Enqueue(Sequence s) => _waiting.Enqueue(s);
 
-    /// <summary>Sequences to start now, up to the free batch capacity.</summary>
     /// <summary>
     /// Takes sequences to start, preempted ones first, in order, while the batch has room and <paramref name="fits"/>
     /// accepts the next one (it stops at the first that does not fit, so the order is kept).

@@ -184,7 +184,7 @@ public sealed class KvCache : IDisposable
     /// </summary>
     internal PassPlan Plan(int[] slots, int tokens, int readLength)
     {
-        foreach (var s in slots) Reserve(s, _lengths[s] + tokens);
+        foreach (var s in slots) Reserve(s, LengthOf(s) + tokens);
         var blocks = new long[slots.Length * tokens];
         var offsets = new long[slots.Length * tokens];
         for (var b = 0; b < slots.Length; b++)

@@ -88,7 +88,7 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordsGenerator genera
         for (var i = 0; i < documents; i++)
         {
             var doc = _generator.Document(7_000_000 + records * 1000L + i, records);
-            var order = SequenceBuilder.DrillOrder(doc, new Random(i), builder.Recipe.DrillsWithReplacement);
+            var order = builder.DrillFacts(doc, new Random(i));
             var seq = builder.DrillSequence(doc, new Random(i));
             using var scope = NewDisposeScope();
             using var _ = no_grad();

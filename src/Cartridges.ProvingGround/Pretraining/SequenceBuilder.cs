@@ -11,9 +11,6 @@ namespace Cartridges.ProvingGround.Pretraining;
 /// <summary>Turns documents into weighted token sequences in the chat format.</summary>
 public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe)
 {
-    /// <summary>The recipe the sequences follow.</summary>
-    public PretrainRecipe Recipe => recipe;
-
     /// <summary>Questions asked per document: more for longer documents, which cost more to read.</summary>
     public static int TurnsFor(int records, double perRecord = 1.0) => 4 + (int)Math.Round(records * perRecord);
 
@@ -71,7 +68,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         var weights = new List<float> { 0f };
         Add(tokens, weights, doc.Text + "\n\nSummary:", recipe.ContextLossWeight);
         var around = ordered ? 1f : recipe.ContextLossWeight;
-        foreach (var (r, k) in ordered ? DocumentOrder(doc, recipe.Facts) : DrillOrder(doc, rng, recipe.DrillsWithReplacement))
+        foreach (var (r, k) in ordered ? DocumentOrder(doc, recipe.Facts) : DrillFacts(doc, rng))
         {
             Add(tokens, weights, KeyedTemplates.Key(k, r, recipe.Facts), around);
             Add(tokens, weights, " " + RecordTemplates.Answer(k, r), 1f);
@@ -88,6 +85,10 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         return doc.Records.SelectMany(r => doc.FactKinds.Select(k => (r, k)))
             .OrderBy(f => doc.Text.IndexOf(KeyedTemplates.Key(f.k, f.r, style).Trim(), StringComparison.Ordinal)).ToList();
     }
+
+    /// <summary>The facts a (not ordered) drill of this recipe restates, in order, drawn from <paramref name="rng"/>.</summary>
+    public IReadOnlyList<(PatientRecord Record, FactKind Kind)> DrillFacts(RecordsDocument doc, Random rng) =>
+        DrillOrder(doc, rng, recipe.DrillsWithReplacement);
 
     /// <summary>
     /// The facts a drill restates, in order (what <see cref="DrillSequence"/> draws from <paramref name="rng"/>): every
