@@ -14,11 +14,23 @@ public static class SiloRunner
     public static async Task RunAsync(WebApplication app, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(app);
-        await app.StartAsync(ct);
+        var preloader = app.Services.GetRequiredService<ModelPreloader>();
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested && preloader.Loaded.IsFaulted)
+        {
+            // A model that fails before the web server has bound stops the host mid-start, which cancels the start:
+            // the load error is the reason, not the cancellation.
+            await app.StopAsync(CancellationToken.None);
+            await preloader.Loaded;
+            throw;
+        }
         IReadOnlyList<Grains.Engines.LoadedModel> models;
         try
         {
-            models = await app.Services.GetRequiredService<ModelPreloader>().Loaded.WaitAsync(ct);
+            models = await preloader.Loaded.WaitAsync(ct);
         }
         catch
         {
