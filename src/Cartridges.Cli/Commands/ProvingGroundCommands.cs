@@ -235,10 +235,11 @@ internal static class ProvingGroundCommands
         {
             Description = "Drills restate facts drawn with replacement (only matching the name beats chance) instead of each fact once",
         };
+        var growth = new Option<double?>("--gate-growth") { Description = "Share of the current ceiling a passed gate adds (default 0: one record)" };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement, growth,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -272,7 +273,9 @@ internal static class ProvingGroundCommands
                 NoRecordHeaders = pr.GetValue(noHeaders) || r.NoRecordHeaders,
                 MixedSizes = pr.GetValue(mixed) || r.MixedSizes,
                 DrillsWithReplacement = pr.GetValue(replacement) || r.DrillsWithReplacement,
+                GateGrowth = pr.GetValue(growth) ?? r.GateGrowth,
             };
+            if (r.GateGrowth is < 0 or > 4) throw new ArgumentException($"--gate-growth must be in [0, 4] (got {r.GateGrowth}).");
             if (r.NoRecordHeaders && !r.Facts.IsKeyed()) throw new ArgumentException($"--no-record-headers needs a keyed wording (the {r.Facts} wording names the patient in the header).");
             if (r.RecordsFloor < 0) throw new ArgumentException($"--records-floor must be at least 0 (got {r.RecordsFloor}).");
             if (r.OrderedDrillShare is < 0 or > 1) throw new ArgumentException($"--ordered-drills must be in [0, 1] (got {r.OrderedDrillShare}).");

@@ -1,5 +1,6 @@
 // AdamW (Loshchilov & Hutter) over plain tensors with fp32 moments. Written out, like the cartridge trainer's
 // Adam, so its whole state is m, v and the step count, which a checkpoint stores and restores bit-exactly.
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Cartridges.ProvingGround.Pretraining;
@@ -34,19 +35,31 @@ public sealed class AdamW : IDisposable
         using var _ = no_grad();
         Step++;
         var grads = _parameters.Select(p => p.grad ?? zeros_like(p)).ToList();
-        var norm = Math.Sqrt(grads.Sum(g => g.pow(2).sum().item<float>()));
+        var norm = Math.Sqrt(grads.Sum(g => g.square().sum().item<float>()));
         var scale = norm > clip ? clip / norm : 1.0;
         var c1 = 1 - Math.Pow(Beta1, Step);
         var c2 = 1 - Math.Pow(Beta2, Step);
+        // Every scalar is created once, held and disposed here. TorchSharp's implicit conversions leave a Scalar to the
+        // finalizer, which can free it while libtorch still reads it (seen as "INTERNAL ASSERT FAILED at Scalar.h" in
+        // a long training loop).
+        using var gradScale = scale.ToScalar();
+        using var beta1 = Beta1.ToScalar();
+        using var beta2 = Beta2.ToScalar();
+        using var oneMinusBeta1 = (1 - Beta1).ToScalar();
+        using var oneMinusBeta2 = (1 - Beta2).ToScalar();
+        using var decay = (1 - lr * weightDecay).ToScalar();
+        using var rootC2 = Math.Sqrt(c2).ToScalar();
+        using var eps = Eps.ToScalar();
+        using var step = (-lr / c1).ToScalar();
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
-            var g = grads[i] * scale;
-            M[i].mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            V[i].mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            if (weightDecay > 0 && p.dim() > 1) p.mul_(1 - lr * weightDecay);
-            var denom = (V[i].sqrt() / Math.Sqrt(c2)).add_(Eps);
-            p.add_(M[i] / denom * (-lr / c1));
+            var g = grads[i].mul(gradScale);
+            M[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);
+            V[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
+            if (weightDecay > 0 && p.dim() > 1) p.mul_(decay);
+            var denom = V[i].sqrt().div_(rootC2).add_(eps);
+            p.add_(M[i].div(denom).mul_(step));
             p.grad?.zero_();
         }
         return norm;

@@ -138,6 +138,13 @@ public sealed record PretrainRecipe
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool DrillsWithReplacement { get; init; }
 
+    /// <summary>
+    /// How far a passed gate raises the record ceiling, as a share of the current ceiling (at least one record):
+    /// 0 adds one record per passed gate; 0.25 takes 16 records to 100 in nine gates. Left out of the JSON when 0.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double GateGrowth { get; init; }
+
     /// <summary>The generator of this recipe's documents for <paramref name="split"/>.</summary>
     public RecordsGenerator Generator(RecordSplit split) => new(split, Seed, Facts, FactsPerRecord, FactKinds, headers: !NoRecordHeaders);
 
@@ -228,7 +235,9 @@ public sealed record PretrainRecipe
 
     /// <summary>The gated curriculum's ceiling after a probe scored <paramref name="exactMatch"/> at <paramref name="current"/> records.</summary>
     public int NextCeiling(int current, double exactMatch) =>
-        CurriculumGate > 0 && exactMatch >= CurriculumGate && current < MaxRecords ? current + 1 : current;
+        CurriculumGate > 0 && exactMatch >= CurriculumGate && current < MaxRecords
+            ? Math.Min(MaxRecords, current + Math.Max(1, (int)(current * GateGrowth)))
+            : current;
 
     /// <summary>Learning rate at <paramref name="step"/> (0-based).</summary>
     public double LearningRateAt(int step)

@@ -66,6 +66,31 @@ public static class KeyedTemplates
         kind => kind,
         kind => (IReadOnlyList<string>)[QuestionFor(kind), $"Patient {{last}} {Attributes[kind]}?", RecordTemplates.Questions[kind][0].Replace("{name}", "{last}", StringComparison.Ordinal)]);
 
+    /// <summary>
+    /// Questions per kind for <see cref="FactStyle.KeyedNameNext"/>: two training wordings that end with the document's
+    /// key (" {attribute} {surname}" and one punctuation token), so the reply, which starts with the surname (see
+    /// <see cref="RestatedAnswer"/>), copies it from a fixed distance back; then the natural question, held out.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<FactKind, IReadOnlyList<string>> NameNextQuestions = Enum.GetValues<FactKind>().ToDictionary(
+        kind => kind,
+        kind => (IReadOnlyList<string>)[$"Look up {Attributes[kind]} {{last}}.", $"What is {Attributes[kind]} {{last}}?", RecordTemplates.Questions[kind][0].Replace("{name}", "{last}", StringComparison.Ordinal)]);
+
+    /// <summary>The question templates of a keyed style.</summary>
+    public static IReadOnlyDictionary<FactKind, IReadOnlyList<string>> QuestionsFor(FactStyle style) => style == FactStyle.KeyedNameNext ? NameNextQuestions : Questions;
+
+    /// <summary>
+    /// The reply to a <see cref="FactStyle.KeyedNameNext"/> question: the patient's surname, then the value
+    /// ("Rossi 417"). The surname is copied from the end of the question, a fixed distance back; it then sits right
+    /// before the value exactly as in the document, so the value is read the way a recall drill reads it instead of
+    /// across the chat markup between question and reply (which a two-layer model did not learn in 10 M tokens).
+    /// Restating the attribute too would not do: after " number" every surname of the document is a candidate.
+    /// </summary>
+    public static string RestatedAnswer(FactKind kind, PatientRecord r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return r.Last + " " + RecordTemplates.Answer(kind, r);
+    }
+
     static string QuestionFor(FactKind kind) => kind switch
     {
         FactKind.Birth => "When was {last} born?",

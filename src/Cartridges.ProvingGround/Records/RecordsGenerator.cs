@@ -104,12 +104,13 @@ public sealed class RecordsGenerator
     {
         ArgumentNullException.ThrowIfNull(rng);
         ArgumentNullException.ThrowIfNull(doc);
-        var templates = (Style.IsKeyed() ? KeyedTemplates.Questions : RecordTemplates.Questions)[kind];
+        var templates = (Style.IsKeyed() ? KeyedTemplates.QuestionsFor(Style) : RecordTemplates.Questions)[kind];
         var (start, end) = RecordTemplates.Range(templates.Count, Split);
         var template = rng.Next(start, end);
         var patient = doc.Records[record];
-        var answer = RecordTemplates.Answer(kind, patient);
-        var (choices, correct) = Choices(rng, doc, kind, answer);
+        var value = RecordTemplates.Answer(kind, patient);
+        var (choices, correct) = Choices(rng, doc, kind, value);
+        var answer = Style == FactStyle.KeyedNameNext ? KeyedTemplates.RestatedAnswer(kind, patient) : value;
         return new RecordsQuestion(kind, record, template, RecordTemplates.Fill(templates[template], patient), answer, choices, correct);
     }
 

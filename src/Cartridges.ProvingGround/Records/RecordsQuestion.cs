@@ -7,7 +7,7 @@ namespace Cartridges.ProvingGround.Records;
 /// <param name="Record">Index of the record in its document.</param>
 /// <param name="Template">Index of the question template used.</param>
 /// <param name="Text">The question.</param>
-/// <param name="Answer">The exact short answer (present verbatim in the document).</param>
+/// <param name="Answer">The exact short answer: the value (present verbatim in the document), or for keyed-name-next documents the surname then the value.</param>
 /// <param name="Choices">Five options, one of them the answer.</param>
 /// <param name="CorrectChoice">Index of the answer among the choices.</param>
 public sealed record RecordsQuestion(FactKind Kind, int Record, int Template, string Text, string Answer, IReadOnlyList<string> Choices, int CorrectChoice)

@@ -2,6 +2,7 @@
 // Hand-written rather than TorchSharp's optim.Adam because its whole state is then three plain things (m, v, the
 // step count) that a checkpoint writes and reads back bit-exactly; the library keeps per-parameter state behind
 // its own serialiser, and bit-identical resume is a requirement.
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Cartridges.Training.Distillation;
@@ -38,14 +39,23 @@ internal sealed class AdamOptimizer : IDisposable
         // Bias corrections in double on the host: identical on every run and device.
         var correction1 = 1 - Math.Pow(_beta1, Step);
         var correction2 = 1 - Math.Pow(_beta2, Step);
+        // Scalars held and disposed here, not left to TorchSharp's implicit conversions, whose finalizer can free a
+        // scalar while libtorch still reads it.
+        using var beta1 = _beta1.ToScalar();
+        using var beta2 = _beta2.ToScalar();
+        using var oneMinusBeta1 = (1 - _beta1).ToScalar();
+        using var oneMinusBeta2 = (1 - _beta2).ToScalar();
+        using var rootCorrection2 = Math.Sqrt(correction2).ToScalar();
+        using var eps = _eps.ToScalar();
+        using var step = (-_lr / correction1).ToScalar();
         for (var i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
             var g = p.grad is { } grad ? grad.to(ScalarType.Float32) : zeros_like(M[i]);
-            M[i].mul_(_beta1).add_(g, alpha: 1 - _beta1);              // m = β1·m + (1-β1)·g
-            V[i].mul_(_beta2).addcmul_(g, g, value: 1 - _beta2);       // v = β2·v + (1-β2)·g²
-            var denom = (V[i].sqrt() / Math.Sqrt(correction2)).add_(_eps); // √v̂ + ε
-            var update = M[i] / denom * (-_lr / correction1);             // −lr · m̂ / (√v̂ + ε)
+            M[i].mul_(beta1).add_(g, alpha: oneMinusBeta1);              // m = β1·m + (1-β1)·g
+            V[i].mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);       // v = β2·v + (1-β2)·g²
+            var denom = V[i].sqrt().div_(rootCorrection2).add_(eps);      // √v̂ + ε
+            var update = M[i].div(denom).mul_(step);                      // −lr · m̂ / (√v̂ + ε)
             // fp32 parameters take the update exactly; lower-precision cartridges round it once here.
             p.add_(update.to(p.dtype));
             p.grad?.zero_();

@@ -391,6 +391,11 @@ public sealed class PretrainingTests
         Assert.Equal(2, recipe.NextCeiling(1, 0.8));
         Assert.Equal(3, recipe.NextCeiling(3, 1.0));          // never past the maximum
         Assert.Equal(1, (recipe with { CurriculumGate = 0 }).NextCeiling(1, 1.0));
+        // Geometric growth: a share of the ceiling, at least one record, never past the maximum.
+        var growing = recipe with { GateGrowth = 0.25, MaxRecords = 100 };
+        Assert.Equal([2, 3, 20, 100], new[] { 1, 2, 16, 90 }.Select(c => growing.NextCeiling(c, 0.9)));
+        Assert.Equal(16, growing.NextCeiling(16, 0.5));
+        Assert.DoesNotContain("GateGrowth", System.Text.Json.JsonSerializer.Serialize(recipe), StringComparison.Ordinal);
 
         var (model, tokenizer) = NewModel(recipe);
         using var m = model;

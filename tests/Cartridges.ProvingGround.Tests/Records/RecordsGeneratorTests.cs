@@ -47,13 +47,16 @@ public sealed class RecordsGeneratorTests
             Assert.Equal(doc.Records.Count * Enum.GetValues<FactKind>().Length, questions.Count);
             foreach (var q in questions)
             {
-                // The exact answer is written, as a whole word sequence, in the paragraph of the patient asked about.
-                Assert.Contains(" " + q.Answer, paragraphs[q.Record], StringComparison.Ordinal);
+                // The exact value is written, as a whole word sequence, in the paragraph of the patient asked about;
+                // name-next replies put the patient's surname before it.
+                var value = q.Choices[q.CorrectChoice];
+                Assert.Contains(" " + value, paragraphs[q.Record], StringComparison.Ordinal);
+                var restated = doc.Records[q.Record].Last + " " + value;
+                Assert.Equal(style == FactStyle.KeyedNameNext ? restated : value, q.Answer);
                 // Keyed documents name a patient by surname only (the one-token key), and so do their questions.
                 Assert.Contains(style.IsKeyed() ? " " + doc.Records[q.Record].Last : doc.Records[q.Record].Name, q.Text, StringComparison.Ordinal);
                 Assert.Equal(5, q.Choices.Count);
                 Assert.Equal(5, q.Choices.Distinct().Count());
-                Assert.Equal(q.Answer, q.Choices[q.CorrectChoice]);
             }
         }
     }
@@ -108,6 +111,26 @@ public sealed class RecordsGeneratorTests
         // The same patients and values as the surname-first wording; only the order of the two key tokens differs.
         var keyed = new RecordsGenerator(RecordSplit.Train, 5, FactStyle.Keyed).Document(2, 4);
         Assert.Equal(keyed.Records, doc.Records);
+    }
+
+    [Fact]
+    public void NameNextQuestions_InTrainingWordings_EndWithTheKeyAndOnePunctuationMark_AndTheReplyRestatesTheSurname()
+    {
+        var gen = new RecordsGenerator(RecordSplit.Train, 4, FactStyle.KeyedNameNext);
+        var doc = gen.Document(1, 6);
+        var templates = new HashSet<int>();
+        foreach (var q in gen.Questions(doc))
+        {
+            var key = KeyedTemplates.Key(q.Kind, doc.Records[q.Record], FactStyle.KeyedNameNext);
+            Assert.Matches("^" + System.Text.RegularExpressions.Regex.Escape(key) + "[.?]$", q.Text[q.Text.LastIndexOf(key, StringComparison.Ordinal)..]);
+            Assert.Equal(doc.Records[q.Record].Last + " " + q.Choices[q.CorrectChoice], q.Answer);
+            templates.Add(q.Template);
+        }
+        Assert.Equal([0, 1], templates.Order());
+        // The held-out wording is the natural question, which does not end with the key.
+        var heldOut = new RecordsGenerator(RecordSplit.HeldOutTemplates, 4, FactStyle.KeyedNameNext);
+        var h = heldOut.Questions(heldOut.Document(1, 3))[0];
+        Assert.DoesNotContain(KeyedTemplates.Key(h.Kind, heldOut.Document(1, 3).Records[h.Record], FactStyle.KeyedNameNext) + "?", h.Text, StringComparison.Ordinal);
     }
 
     [Fact]
