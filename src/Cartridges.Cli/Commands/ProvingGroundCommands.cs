@@ -186,7 +186,8 @@ internal static class ProvingGroundCommands
                 foreach (var kind in Enum.GetValues<FactKind>().Where(k => drills.Any(d => d.ContainsKey(k))))
                     Console.WriteLine($"| {kind} | {string.Join(" | ", drills.Select(d => d.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
             }
-            var (valid, example) = new QuestionWritingProbe(tokenizer, pr.GetValue(seed)).Run(m, records: 4, count: pr.GetValue(askCount));
+            var asking = new QuestionWritingProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, RecordSplit.HeldOut, pr.GetValue(seed), wording));
+            var (valid, example) = asking.Run(m, records: 4, count: pr.GetValue(askCount));
             Console.WriteLine($"\nparticipant A (write a question about the document, self-study seed prompts): {valid:P1} valid questions about a patient of the document; e.g. \"{example}\"");
             return Task.FromResult(0);
         }));

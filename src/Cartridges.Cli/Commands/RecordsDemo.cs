@@ -19,7 +19,7 @@ namespace Cartridges.Cli.Commands;
 /// <summary>The records variant of `cartridges demo`.</summary>
 internal static class RecordsDemo
 {
-    /// <summary>Length of the demo document in the model's tokens.</summary>
+    /// <summary>Length of the demo document in the model's tokens (or the longest the model's documents get, if shorter).</summary>
     public const int DocumentTokens = 2048;
 
     /// <summary>Fact kinds asked, one per question, in this order.</summary>
@@ -29,27 +29,35 @@ internal static class RecordsDemo
     public static bool IsRecordsModel(string modelDir) => RecordsModelInfo.DeclaredFactStyle(modelDir) is not null;
 
     /// <summary>The demo document and its questions for a model (deterministic).</summary>
-    public static (RecordsDocument Document, IReadOnlyList<RecordsQuestion> Questions) Material(HfTokenizer tokenizer, FactStyle style)
+    public static (RecordsDocument Document, IReadOnlyList<RecordsQuestion> Questions) Material(HfTokenizer tokenizer, FactStyle style, string? modelDir = null)
     {
-        var generator = new RecordsGenerator(RecordSplit.HeldOut, seed: 2026, style);
-        var doc = generator.DocumentOfTokens(0, DocumentTokens, t => tokenizer.Encode(t).Count);
+        // Documents as the model was trained on them (its fact kinds and facts per record), as long as they can get.
+        var generator = modelDir is null ? new RecordsGenerator(RecordSplit.HeldOut, seed: 2026, style) : RecordsModelInfo.GeneratorFor(modelDir, RecordSplit.HeldOut, 2026, style);
+        int Count(string text) => tokenizer.Encode(text).Count;
+        var doc = generator.Style.IsKeyed() && generator.Document(0, generator.MaxRecords) is var full && Count(full.Text) <= DocumentTokens
+            ? full // a keyed document with every surname is shorter than the target
+            : generator.DocumentOfTokens(0, DocumentTokens, Count);
         var rng = generator.StreamRng("demo", 0);
         // Patients spread over the document: the first is inside any cartridge's first-p-token initialisation, the rest
-        // are beyond it, where only what training put into the cartridge can answer.
-        var questions = Kinds.Select((kind, i) => generator.Question(rng, doc, i * (doc.Records.Count - 1) / (Kinds.Length - 1), kind)).ToList();
+        // are beyond it, where only what training put into the cartridge can answer. Only kinds the document states.
+        var kinds = Kinds.Where(doc.FactKinds.Contains).ToList();
+        var asked = Enumerable.Range(0, Kinds.Length).Select(i => kinds[i % kinds.Count]).ToList();
+        var questions = asked.Select((kind, i) => generator.Question(rng, doc, i * (doc.Records.Count - 1) / (asked.Count - 1), kind)).ToList();
         return (doc, questions);
     }
 
-    public static async Task RunAsync(string modelDir, int p, string dataDir, string device, CancellationToken ct)
+    public static async Task RunAsync(string modelDir, int? size, string dataDir, string device, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var style = RecordsModelInfo.FactStyleOf(modelDir);
         var tokenizer = HfTokenizer.Load(modelDir);
-        var (doc, questions) = Material(tokenizer, style);
+        var (doc, questions) = Material(tokenizer, style, modelDir);
         var docPath = Path.Combine(dataDir, "records-document.txt");
         Directory.CreateDirectory(dataDir);
         await File.WriteAllTextAsync(docPath, doc.Text, ct);
         var docTokens = tokenizer.Encode(doc.Text);
+        // A quarter of the document unless told: small enough that its first p tokens miss most patients.
+        var p = size ?? Math.Max(16, docTokens.Count / 4);
         AnsiConsole.MarkupLine($"[bold]Document[/]: {doc.Records.Count} patient records, {docTokens.Count:N0} tokens (saved to {Markup.Escape(docPath)}). " +
                                $"A cartridge of [bold]{p}[/] tokens will be trained on it.");
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(doc.Text[..Math.Min(doc.Text.Length, 240)].Replace('\n', ' '))} …[/]");

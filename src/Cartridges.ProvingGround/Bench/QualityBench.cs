@@ -36,7 +36,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         using var engine = await GenerationEngine.LoadAsync(modelDir, new EngineOptions { MaxBatch = Math.Max(8, options.Users) }, "cpu");
         var config = engine.Model.Config;
         var kvPerToken = engine.Model.KvBytesPerToken;
-        var probe = new AccuracyProbe(tokenizer, RecordSplit.HeldOut, options.Seed, options.Facts);
+        var probe = new AccuracyProbe(tokenizer, Generator());
         var throughput = new Dictionary<int, double>();
         async Task<double> Tps(int kvTokens)
         {
@@ -118,10 +118,12 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
     static QualityRow Row(string method, int n, int p, double accuracy, long kvPerToken, double tps, int questions) =>
         new(method, n, p, accuracy, p * kvPerToken, tps, questions);
 
+    // Held-out documents as the model was trained on them (its fact kinds, facts per record, headers).
+    RecordsGenerator Generator() => RecordsModelInfo.GeneratorFor(modelDir, RecordSplit.HeldOut, options.Seed, options.Facts);
+
     List<Doc> Documents(HfTokenizer tokenizer, int n)
     {
-        var generator = new RecordsGenerator(RecordSplit.HeldOut, options.Seed, options.Facts);
-        var kinds = Enum.GetValues<FactKind>();
+        var generator = Generator();
         var docs = new List<Doc>();
         for (var i = 0; i < options.Documents; i++)
         {
@@ -129,7 +131,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
             var doc = generator.DocumentOfTokens(index, n, t => tokenizer.Encode(t).Count);
             var rng = generator.StreamRng("bench-quality", index);
             var questions = Enumerable.Range(0, options.QuestionsPerDocument)
-                .Select(_ => generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[rng.Next(kinds.Length)])).ToList();
+                .Select(_ => generator.Question(rng, doc, rng.Next(doc.Records.Count), doc.FactKinds[rng.Next(doc.FactKinds.Count)])).ToList();
             var dir = Path.Combine(workDir, $"n{n}-doc{i}");
             Directory.CreateDirectory(dir);
             Claim(dir, doc.Id);

@@ -11,9 +11,15 @@ using static TorchSharp.torch;
 namespace Cartridges.ProvingGround.Pretraining;
 
 /// <summary>Share of seed prompts the model answers with a valid question about the document.</summary>
-public sealed class QuestionWritingProbe(HfTokenizer tokenizer, int seed = 1)
+public sealed class QuestionWritingProbe(HfTokenizer tokenizer, RecordsGenerator generator)
 {
-    readonly RecordsGenerator _generator = new(RecordSplit.HeldOut, seed);
+    /// <summary>A probe on held-out documents of the default (varied) wording.</summary>
+    public QuestionWritingProbe(HfTokenizer tokenizer, int seed = 1)
+        : this(tokenizer, new RecordsGenerator(RecordSplit.HeldOut, seed))
+    {
+    }
+
+    readonly RecordsGenerator _generator = generator;
 
     /// <summary>Generates one question per document and returns the valid share and an example.</summary>
     public (double Valid, string Example) Run(TransformerModel model, int records, int count, int maxTokens = 32)
@@ -36,14 +42,18 @@ public sealed class QuestionWritingProbe(HfTokenizer tokenizer, int seed = 1)
             }
             var text = tokenizer.Decode(generated).Trim();
             if (i == 0) example = text;
-            if (IsQuestionAbout(doc, text)) valid++;
+            if (IsQuestionAbout(doc, text, _generator.Style)) valid++;
         }
         return ((double)valid / count, example);
     }
 
-    /// <summary>True when <paramref name="text"/> is a question template filled with one of the document's records.</summary>
-    public static bool IsQuestionAbout(RecordsDocument doc, string text) =>
-        doc.Records.Any(r => RecordTemplates.Questions.Values.Any(list => list.Any(t => RecordTemplates.Fill(t, r) == text)));
+    /// <summary>True when <paramref name="text"/> is a question template of <paramref name="style"/> filled with one of the document's records.</summary>
+    public static bool IsQuestionAbout(RecordsDocument doc, string text, FactStyle style = FactStyle.Varied)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        var templates = style.IsKeyed() ? KeyedTemplates.QuestionsFor(style) : RecordTemplates.Questions;
+        return doc.Records.Any(r => templates.Values.Any(list => list.Any(t => RecordTemplates.Fill(t, r) == text)));
+    }
 
     static int Greedy(TransformerModel model, List<int> ids)
     {

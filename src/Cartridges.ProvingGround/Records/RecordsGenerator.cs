@@ -55,10 +55,18 @@ public sealed class RecordsGenerator
     /// <summary>The Random for a stream (documents, questions, ...) of item <paramref name="index"/>; independent of call order.</summary>
     public Random StreamRng(string stream, long index) => new(StableHash.Of(Seed, Split.ToString(), stream, index));
 
+    /// <summary>
+    /// Most patients a document can hold: keyed documents name a patient by surname alone, so they hold one patient per
+    /// surname (more would make questions ambiguous); the others, one per patient number.
+    /// </summary>
+    public int MaxRecords => Style.IsKeyed() ? RecordPools.Surnames.Count : RecordPools.MaxPatientNumber - RecordPools.MinPatientNumber + 1;
+
     /// <summary>Document <paramref name="index"/> with exactly <paramref name="records"/> patients.</summary>
     public RecordsDocument Document(long index, int records)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(records, 1);
+        if (records > MaxRecords)
+            throw new ArgumentOutOfRangeException(nameof(records), records, $"{Style} documents hold at most {MaxRecords} patients (each needs its own {(Style.IsKeyed() ? "surname" : "patient number")}); asked for {records}.");
         var rng = StreamRng("document", index);
         var patients = SamplePatients(rng, records);
         // The narrowed kinds come from their own stream, so full documents stay what they were.
@@ -76,10 +84,15 @@ public sealed class RecordsGenerator
         ArgumentOutOfRangeException.ThrowIfLessThan(targetTokens, 1);
         countTokens ??= TokenEstimate.Count;
         // Records are ~110 tokens each; start from that estimate and adjust, each try regenerating from the same seed.
-        var records = Math.Max(1, targetTokens / 110);
+        var records = Math.Min(MaxRecords, Math.Max(1, targetTokens / 110));
         var doc = Document(index, records);
         while (countTokens(doc.Text) < targetTokens)
+        {
+            if (records >= MaxRecords)
+                throw new ArgumentOutOfRangeException(nameof(targetTokens), targetTokens,
+                    $"{Style} documents of this generator reach at most {countTokens(doc.Text)} tokens ({MaxRecords} patients, {FactsPerRecord} fact{(FactsPerRecord == 1 ? "" : "s")} each); asked for {targetTokens}.");
             doc = Document(index, ++records);
+        }
         while (records > 1 && countTokens(Document(index, records - 1).Text) >= targetTokens)
             doc = Document(index, --records);
         return doc;

@@ -134,6 +134,19 @@ public sealed class RecordsGeneratorTests
     }
 
     [Fact]
+    public void KeyedDocuments_HoldOnePatientPerSurname_AndSayHowLongTheyCanGet()
+    {
+        var gen = new RecordsGenerator(RecordSplit.HeldOut, 1, FactStyle.KeyedNameNext, 1, [FactKind.Number], headers: false);
+        Assert.Equal(RecordPools.Surnames.Count, gen.MaxRecords);
+        var full = gen.Document(0, gen.MaxRecords);
+        Assert.Equal(gen.MaxRecords, full.Records.Select(r => r.Last).Distinct().Count());
+        Assert.Contains("at most 120 patients", Assert.Throws<ArgumentOutOfRangeException>(() => gen.Document(0, gen.MaxRecords + 1)).Message, StringComparison.Ordinal);
+        var tooLong = Assert.Throws<ArgumentOutOfRangeException>(() => gen.DocumentOfTokens(0, 100_000));
+        Assert.Contains("reach at most", tooLong.Message, StringComparison.Ordinal);
+        Assert.Contains("asked for 100000", tooLong.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WithoutHeaders_EverySurnameOccursOnlyInItsFacts_AndTheFactsAreThoseOfTheHeaderedDocument()
     {
         var bare = new RecordsGenerator(RecordSplit.Train, 6, FactStyle.Keyed, factsPerRecord: 2, headers: false);
