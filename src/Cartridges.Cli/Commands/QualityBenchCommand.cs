@@ -17,7 +17,7 @@ internal static class QualityBenchCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A records model directory", DefaultValueFactory = _ => DefaultModel };
-        var quick = new Option<bool>("--quick") { Description = "One length (512), two documents, p ∈ {n/16, n/8, n/4}, a small budget: minutes on 2 cores" };
+        var quick = new Option<bool>("--quick") { Description = "One length (448), two documents, p ∈ {n/16, n/8, n/4}, a small budget: minutes on 2 cores" };
         var lengths = new Option<int[]>("--lengths") { Description = "Document lengths n in tokens", AllowMultipleArgumentsPerToken = true };
         var fractions = new Option<int[]>("--fractions") { Description = "p = n / fraction", AllowMultipleArgumentsPerToken = true };
         var documents = new Option<int?>("--documents") { Description = "Held-out documents per length" };
