@@ -29,10 +29,10 @@ internal static class RecordsDemo
     public static bool IsRecordsModel(string modelDir) => RecordsModelInfo.DeclaredFactStyle(modelDir) is not null;
 
     /// <summary>The demo document and its questions for a model (deterministic).</summary>
-    public static (RecordsDocument Document, IReadOnlyList<RecordsQuestion> Questions) Material(HfTokenizer tokenizer, FactStyle style, string? modelDir = null)
+    public static (RecordsDocument Document, IReadOnlyList<RecordsQuestion> Questions) Material(HfTokenizer tokenizer, FactStyle style, string modelDir)
     {
         // Documents as the model was trained on them (its fact kinds and facts per record), as long as they can get.
-        var generator = modelDir is null ? new RecordsGenerator(RecordSplit.HeldOut, seed: 2026, style) : RecordsModelInfo.GeneratorFor(modelDir, RecordSplit.HeldOut, 2026, style);
+        var generator = RecordsModelInfo.GeneratorFor(modelDir, RecordSplit.HeldOut, 2026, style);
         int Count(string text) => tokenizer.Encode(text).Count;
         var doc = generator.Style.IsKeyed() && generator.Document(0, generator.MaxRecords) is var full && Count(full.Text) <= DocumentTokens
             ? full // a keyed document with every surname is shorter than the target

@@ -51,7 +51,7 @@ public sealed class QuestionWritingProbe(HfTokenizer tokenizer, RecordsGenerator
     public static bool IsQuestionAbout(RecordsDocument doc, string text, FactStyle style = FactStyle.Varied)
     {
         ArgumentNullException.ThrowIfNull(doc);
-        var templates = style.IsKeyed() ? KeyedTemplates.QuestionsFor(style) : RecordTemplates.Questions;
+        var templates = RecordTemplates.QuestionsFor(style);
         return doc.Records.Any(r => templates.Values.Any(list => list.Any(t => RecordTemplates.Fill(t, r) == text)));
     }
 

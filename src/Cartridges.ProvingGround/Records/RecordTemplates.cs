@@ -111,6 +111,10 @@ public static class RecordTemplates
     public static (int Start, int End) Range(int count, RecordSplit split) =>
         split == RecordSplit.HeldOutTemplates ? (HeldOutFrom(count), count) : (0, HeldOutFrom(count));
 
+    /// <summary>The question templates of documents worded in <paramref name="style"/>.</summary>
+    public static IReadOnlyDictionary<FactKind, IReadOnlyList<string>> QuestionsFor(FactStyle style) =>
+        style.IsKeyed() ? KeyedTemplates.QuestionsFor(style) : Questions;
+
     /// <summary>Fills {key} placeholders of a template with a record's values.</summary>
     public static string Fill(string template, PatientRecord r) => template
         .Replace("{name}", r.Name, StringComparison.Ordinal)

@@ -117,7 +117,7 @@ public sealed class RecordsGenerator
     {
         ArgumentNullException.ThrowIfNull(rng);
         ArgumentNullException.ThrowIfNull(doc);
-        var templates = (Style.IsKeyed() ? KeyedTemplates.QuestionsFor(Style) : RecordTemplates.Questions)[kind];
+        var templates = RecordTemplates.QuestionsFor(Style)[kind];
         var (start, end) = RecordTemplates.Range(templates.Count, Split);
         var template = rng.Next(start, end);
         var patient = doc.Records[record];
