@@ -32,12 +32,13 @@ internal static class DemoCommand
     {
         var model = new Option<string?>("--model") { Description = $"Model directory or Hugging Face id (default: the shipped records model in {QualityBenchCommand.DefaultModel} when present, else a tiny random model)" };
         var document = new Option<string?>("--document") { Description = "Text file to train on (default: a records document for a records model, else the shipped sample chronicle)" };
-        var tokens = new Option<int?>("--tokens") { Description = "Cartridge size p (default a quarter of a records document, else 64)" };
+        var tokens = new Option<int?>("--tokens") { Description = "Cartridge size p (default an eighth of a records document, else 64)" };
+        var retrain = new Option<bool>("--retrain") { Description = "Records model: train the cartridge here even if the model ships one for its demo document" };
         var data = new Option<string?>("--data") { Description = "Data directory to keep (default: a temporary one, removed afterwards)" };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
         var cmd = new Command("demo", "Train a cartridge on a sample document in an embedded silo, ask it questions, compare with in-context")
         {
-            model, document, tokens, data, device,
+            model, document, tokens, data, device, retrain,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -48,7 +49,7 @@ internal static class DemoCommand
                 var modelDir = pr.GetValue(model) is { } m ? await CliRunner.ResolveModelAsync(m, ct) : ShippedRecordsModel() ?? TinyModel(dataDir);
                 if (pr.GetValue(document) is null && RecordsDemo.IsRecordsModel(modelDir))
                 {
-                    await RecordsDemo.RunAsync(modelDir, pr.GetValue(tokens), dataDir, pr.GetValue(device)!, ct);
+                    await RecordsDemo.RunAsync(modelDir, pr.GetValue(tokens), dataDir, pr.GetValue(device)!, pr.GetValue(retrain), ct);
                     return 0;
                 }
                 var text = pr.GetValue(document) is { } path ? await File.ReadAllTextAsync(path, ct) : SampleDocument();

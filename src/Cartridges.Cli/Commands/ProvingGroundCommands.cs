@@ -61,14 +61,26 @@ internal static class ProvingGroundCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Directory for documents.jsonl and questions.jsonl", Required = true };
         var style = FactStyleOption();
-        var cmd = new Command("records", "Generate records documents (patients, dates, diagnoses, medications, labs) and questions with exact answers, as JSONL")
+        var model = new Option<string?>("--model") { Description = "Write documents as this records model was trained on them (its wording, fact kinds, notes)" };
+        var cmd = new Command("records", "Generate records documents (patients, dates, diagnoses, medications, labs) and questions with exact answers, as JSONL and one text file per document")
         {
-            split, count, records, tokens, first, seed, output, style,
+            split, count, records, tokens, first, seed, output, style, model,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
             if (pr.GetValue(records) is null == pr.GetValue(tokens) is null) throw new ArgumentException("Give exactly one of --records or --tokens.");
-            var gen = new RecordsGenerator(ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), ParseStyle(pr.GetValue(style)!));
+            var splitValue = ParseSplit(pr.GetValue(split)!);
+            RecordsGenerator gen;
+            if (pr.GetValue(model) is { } modelDir)
+            {
+                if (RecordsModelInfo.DeclaredFactStyle(modelDir) is not { } trained)
+                    throw new ArgumentException($"--model {modelDir}: not a records model directory (its model.safetensors does not say how it was trained).");
+                gen = RecordsModelInfo.GeneratorFor(modelDir, splitValue, pr.GetValue(seed), ParseStyle(pr.GetValue(style), trained));
+            }
+            else
+            {
+                gen = new RecordsGenerator(splitValue, pr.GetValue(seed), ParseStyle(pr.GetValue(style)!));
+            }
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
             using var docs = new StreamWriter(Path.Combine(dir, "documents.jsonl"));
@@ -78,6 +90,8 @@ internal static class ProvingGroundCommands
                 var index = pr.GetValue(first) + i;
                 var doc = pr.GetValue(records) is { } r ? gen.Document(index, r) : gen.DocumentOfTokens(index, pr.GetValue(tokens)!.Value);
                 docs.WriteLine(JsonSerializer.Serialize(new { id = doc.Id, split = pr.GetValue(split), records = doc.Records.Count, tokens = TokenEstimate.Count(doc.Text), text = doc.Text }, JsonLines));
+                // The text alone too: what `cartridges train --corpus` takes.
+                File.WriteAllText(Path.Combine(dir, doc.Id + ".txt"), doc.Text);
                 foreach (var q in gen.Questions(doc))
                 {
                     questions.WriteLine(JsonSerializer.Serialize(new
@@ -150,9 +164,10 @@ internal static class ProvingGroundCommands
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
         var askCount = new Option<int>("--ask") { Description = "Documents for the question-writing probe", DefaultValueFactory = _ => 20 };
         var style = FactStyleOption();
+        var notes = NotesOption("Keyed records with a free-text note each, even if the model was trained without (how far reading carries to longer records)");
         var cmd = new Command("records-eval", "Exact match of a model on held-out records documents by length, with and without the document in context")
         {
-            model, split, tokens, count, seed, threads, askCount, style,
+            model, split, tokens, count, seed, threads, askCount, style, notes,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -161,7 +176,7 @@ internal static class ProvingGroundCommands
             var tokenizer = HfTokenizer.Load(dir);
             using var m = TransformerModel.Load(dir, torch.CPU, torch.ScalarType.Float32);
             var wording = ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(dir));
-            var probe = new AccuracyProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), wording));
+            var probe = new AccuracyProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), wording, pr.GetValue(notes)));
             Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
             Console.WriteLine("|---|---|---|---|---|---|");
             var byKind = new List<(int Tokens, IReadOnlyDictionary<FactKind, double> ByKind)>();
@@ -186,13 +201,15 @@ internal static class ProvingGroundCommands
                 foreach (var kind in Enum.GetValues<FactKind>().Where(k => drills.Any(d => d.ContainsKey(k))))
                     Console.WriteLine($"| {kind} | {string.Join(" | ", drills.Select(d => d.TryGetValue(kind, out var v) ? v.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "–"))} |");
             }
-            var asking = new QuestionWritingProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, RecordSplit.HeldOut, pr.GetValue(seed), wording));
+            var asking = new QuestionWritingProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, RecordSplit.HeldOut, pr.GetValue(seed), wording, pr.GetValue(notes)));
             var (valid, example) = asking.Run(m, records: 4, count: pr.GetValue(askCount));
             Console.WriteLine($"\nparticipant A (write a question about the document, self-study seed prompts): {valid:P1} valid questions about a patient of the document; e.g. \"{example}\"");
             return Task.FromResult(0);
         }));
         return cmd;
     }
+
+    static Option<bool> NotesOption(string description) => new("--notes") { Description = description };
 
     static FactKind[] ParseKinds(IEnumerable<string> names) =>
         [.. names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(n =>
@@ -237,10 +254,11 @@ internal static class ProvingGroundCommands
             Description = "Drills restate facts drawn with replacement (only matching the name beats chance) instead of each fact once",
         };
         var growth = new Option<double?>("--gate-growth") { Description = "Share of the current ceiling a passed gate adds (default 0: one record)" };
+        var notes = NotesOption("Keyed records with a free-text note each (no name, no value): longer documents, facts a small share of the text");
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement, growth,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement, growth, notes,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -275,7 +293,9 @@ internal static class ProvingGroundCommands
                 MixedSizes = pr.GetValue(mixed) || r.MixedSizes,
                 DrillsWithReplacement = pr.GetValue(replacement) || r.DrillsWithReplacement,
                 GateGrowth = pr.GetValue(growth) ?? r.GateGrowth,
+                KeyedNotes = pr.GetValue(notes) || r.KeyedNotes,
             };
+            if (r.KeyedNotes && !r.Facts.IsKeyed()) throw new ArgumentException($"--notes needs a keyed wording (the {r.Facts} wording always has its notes).");
             if (r.GateGrowth is < 0 or > 4) throw new ArgumentException($"--gate-growth must be in [0, 4] (got {r.GateGrowth}).");
             if (r.NoRecordHeaders && !r.Facts.IsKeyed()) throw new ArgumentException($"--no-record-headers needs a keyed wording (the {r.Facts} wording names the patient in the header).");
             if (r.RecordsFloor < 0) throw new ArgumentException($"--records-floor must be at least 0 (got {r.RecordsFloor}).");

@@ -17,13 +17,16 @@ internal static class QualityBenchCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A records model directory", DefaultValueFactory = _ => DefaultModel };
-        var quick = new Option<bool>("--quick") { Description = "One length (448), two documents, p ∈ {n/16, n/8, n/4}, a small budget: minutes on 2 cores" };
+        var quick = new Option<bool>("--quick") { Description = "One length (1,024), two documents, p ∈ {n/16, n/8}, self-study on chunks of a few records: minutes on 2 cores" };
         var lengths = new Option<int[]>("--lengths") { Description = "Document lengths n in tokens", AllowMultipleArgumentsPerToken = true };
         var fractions = new Option<int[]>("--fractions") { Description = "p = n / fraction", AllowMultipleArgumentsPerToken = true };
         var documents = new Option<int?>("--documents") { Description = "Held-out documents per length" };
         var questions = new Option<int?>("--questions") { Description = "Questions per document" };
         var conversations = new Option<int?>("--conversations") { Description = "Self-study conversations per document" };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps per cartridge" };
+        var temperature = new Option<float?>("--question-temperature") { Description = "Participant A's sampling temperature (paper: 0.6)" };
+        var perChunk = new Option<int?>("--conversations-per-chunk") { Description = "Self-study conversations sharing one chunk (default 32)" };
+        var chunkTokens = new Option<int?>("--chunk-tokens") { Description = "Document tokens each self-study batch sees (0 = the whole document)" };
         var batch = new Option<int?>("--batch-size") { Description = "Conversations per optimizer step" };
         var lr = new Option<double?>("--lr") { Description = "Cartridge learning rate" };
         var users = new Option<int?>("--users") { Description = "Concurrent users of the throughput measurement" };
@@ -35,7 +38,7 @@ internal static class QualityBenchCommand
         var work = new Option<string?>("--work-dir") { Description = "Keep synthesized data and cartridges here (reused by a second run); default: a temp dir, deleted" };
         var cmd = new Command("quality", "Records QA: accuracy vs KV memory vs throughput of ICL, truncation, cartridges (self-study, next-token, untrained) and composition")
         {
-            model, quick, lengths, fractions, documents, questions, conversations, steps, batch, lr, users, seed, threads, json, plot, work, style,
+            model, quick, lengths, fractions, documents, questions, conversations, steps, batch, lr, chunkTokens, perChunk, temperature, users, seed, threads, json, plot, work, style,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -48,6 +51,9 @@ internal static class QualityBenchCommand
                 QuestionsPerDocument = pr.GetValue(questions) ?? o.QuestionsPerDocument,
                 Conversations = pr.GetValue(conversations) ?? o.Conversations,
                 Steps = pr.GetValue(steps) ?? o.Steps,
+                ChunkTokens = pr.GetValue(chunkTokens) ?? o.ChunkTokens,
+                ConversationsPerChunk = pr.GetValue(perChunk) ?? o.ConversationsPerChunk,
+                QuestionTemperature = pr.GetValue(temperature) ?? o.QuestionTemperature,
                 BatchSize = pr.GetValue(batch) ?? o.BatchSize,
                 LearningRate = pr.GetValue(lr) ?? o.LearningRate,
                 Users = pr.GetValue(users) ?? o.Users,

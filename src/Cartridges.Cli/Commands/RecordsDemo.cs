@@ -1,5 +1,6 @@
 // The demo on a records model (one that reads its context): a held-out records document of about 2k tokens, a
-// cartridge of p tokens trained on it by self-study in an embedded silo, and the same questions answered three ways —
+// cartridge of p tokens trained on it by self-study (shipped with the model, imported into an embedded silo; or
+// trained there with a smaller budget), and the same questions answered three ways —
 // from the cartridge, from the document's first p tokens in context (what the same memory buys without training),
 // and from the whole document in context — each beside the gold answer, then the memory each needs.
 using System.Diagnostics;
@@ -22,8 +23,8 @@ internal static class RecordsDemo
     /// <summary>Length of the demo document in the model's tokens (or the longest the model's documents get, if shorter).</summary>
     public const int DocumentTokens = 2048;
 
-    /// <summary>Fact kinds asked, one per question, in this order.</summary>
-    static readonly FactKind[] Kinds = [FactKind.Ward, FactKind.Drug, FactKind.Diagnosis, FactKind.Physician, FactKind.Number, FactKind.Birth];
+    /// <summary>Fact kinds asked, one per question, in this order (a model's documents state some of them; those are asked).</summary>
+    static readonly FactKind[] Kinds = [FactKind.Ward, FactKind.Drug, FactKind.Diagnosis, FactKind.Physician, FactKind.Number, FactKind.Birth, FactKind.Dose, FactKind.Lab];
 
     /// <summary>True when <paramref name="modelDir"/> is a model trained by `model pretrain` (it says which records wording it reads).</summary>
     public static bool IsRecordsModel(string modelDir) => RecordsModelInfo.DeclaredFactStyle(modelDir) is not null;
@@ -46,7 +47,24 @@ internal static class RecordsDemo
         return (doc, questions);
     }
 
-    public static async Task RunAsync(string modelDir, int? size, string dataDir, string device, CancellationToken ct)
+    /// <summary>Folder of a records model that holds its demo document and the cartridge trained on it.</summary>
+    public const string DemoFolder = "demo";
+
+    /// <summary>
+    /// The cartridge a model ships for its demo document, when it is for exactly <paramref name="documentText"/> (the
+    /// demo's document is generated; a changed generator gets no stale cartridge) and of size <paramref name="p"/>
+    /// (any size when null); else null.
+    /// </summary>
+    public static string? ShippedCartridge(string modelDir, string documentText, int? p)
+    {
+        var dir = Path.Combine(modelDir, DemoFolder);
+        var document = Path.Combine(dir, "document.txt");
+        var cartridge = Path.Combine(dir, "cartridge.safetensors");
+        if (!File.Exists(document) || !File.Exists(cartridge) || File.ReadAllText(document) != documentText) return null;
+        return p is null || Cartridges.Training.Cartridges.CartridgeFile.ReadMetadata(cartridge).Tokens == p ? cartridge : null;
+    }
+
+    public static async Task RunAsync(string modelDir, int? size, string dataDir, string device, bool retrain, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var style = RecordsModelInfo.FactStyleOf(modelDir);
@@ -56,34 +74,39 @@ internal static class RecordsDemo
         Directory.CreateDirectory(dataDir);
         await File.WriteAllTextAsync(docPath, doc.Text, ct);
         var docTokens = tokenizer.Encode(doc.Text);
-        // A quarter of the document unless told: small enough that its first p tokens miss most patients.
-        var p = size ?? Math.Max(16, docTokens.Count / 4);
+        // An eighth of the document unless told (the paper's headline ratio): its first p tokens miss most patients.
+        var p = size ?? Math.Max(16, docTokens.Count / 8);
+        var shipped = retrain ? null : ShippedCartridge(modelDir, doc.Text, p);
         AnsiConsole.MarkupLine($"[bold]Document[/]: {doc.Records.Count} patient records, {docTokens.Count:N0} tokens (saved to {Markup.Escape(docPath)}). " +
-                               $"A cartridge of [bold]{p}[/] tokens will be trained on it.");
+                               (shipped is null
+                                   ? $"A cartridge of [bold]{p}[/] tokens will be trained on it."
+                                   : $"The model ships a cartridge of [bold]{p}[/] tokens trained on it by self-study (see its card); [grey]--retrain[/] trains one here."));
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(doc.Text[..Math.Min(doc.Text.Length, 240)].Replace('\n', ' '))} …[/]");
 
         await using var silo = await EmbeddedSilo.StartAsync(modelDir, Path.Combine(dataDir, "silo"), "default", device);
         var loaded = await silo.Services.GetRequiredService<SiloEngineHost>().GetAsync("default");
         var grain = silo.Grains.GetGrain<ICartridgeGrain>(CartridgeKey.Of("demo", "records"));
-        var status = await DemoCommand.TrainAsync(grain, new CartridgeSpec
+        var spec = new CartridgeSpec
         {
             BaseModel = "default",
             Corpus = doc.Text,
             SizeTokens = p,
-            // The teacher sees the whole document (one chunk); turns of a records model are short.
+            // Chunks of a few records, a few conversations each: the question writer then asks about every part of the
+            // document, not only its favourite patients. Turns of a records model are short.
             Synthesis = new SynthesisBudget
             {
-                Conversations = 256,
-                ConversationsPerShard = 32,
-                ChunkMinTokens = docTokens.Count + 16,
-                ChunkMaxTokens = docTokens.Count + 16,
+                Conversations = 1024,
+                ConversationsPerShard = 128,
+                ChunkMinTokens = 64,
+                ChunkMaxTokens = 64,
                 MaxQuestionTokens = 32,
                 MaxAnswerTokens = 24,
-                ConversationsPerChunk = 32,
+                ConversationsPerChunk = 4,
                 EvalShards = 1,
             },
-            Training = new TrainingBudget { Steps = 64, BatchSize = 16, CheckpointEvery = 32 },
-        }, ct);
+            Training = new TrainingBudget { Steps = 256, BatchSize = 16, CheckpointEvery = 128 },
+        };
+        var status = shipped is null ? await DemoCommand.TrainAsync(grain, spec, ct) : await grain.ImportAsync(spec, await File.ReadAllBytesAsync(shipped, ct));
 
         var ask = new AskOptions { MaxTokens = 16 };
         var fromCartridge = await Task.WhenAll(questions.Select(q => grain.AskAsync(q.Text, ask)));
@@ -120,7 +143,7 @@ internal static class RecordsDemo
         AnsiConsole.Write(memory);
         AnsiConsole.MarkupLine($"The cartridge holds [bold]{(double)docTokens.Count / p:F1}× less[/] KV than the whole document and answered " +
                                $"{scores[0]}/{questions.Count}; the same memory as plain context answered {scores[1]}/{questions.Count}. " +
-                               $"Trained in {status.Step} steps; demo took {clock.Elapsed.TotalSeconds:F0} s.");
+                               (shipped is null ? $"Trained in {status.Step} steps; " : "Shipped cartridge; ") + $"demo took {clock.Elapsed.TotalSeconds:F0} s.");
     }
 
     // Greedy answers with a text in the system turn, exactly as the records model was trained to read.

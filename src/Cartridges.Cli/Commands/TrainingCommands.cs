@@ -26,6 +26,8 @@ internal static class TrainingCommands
         public Option<int?> PerShard { get; } = new("--conversations-per-shard") { Description = "Default: about 128, and at least two shards (one is held out)" };
         public Option<int> ChunkMin { get; } = new("--chunk-min") { DefaultValueFactory = _ => 512 };
         public Option<int> ChunkMax { get; } = new("--chunk-max") { DefaultValueFactory = _ => 4096 };
+        public Option<int> PerChunk { get; } = new("--conversations-per-chunk") { Description = "Conversations sharing one chunk (fewer, with short chunks, covers more of the corpus)", DefaultValueFactory = _ => 32 };
+        public Option<float> QuestionTemperature { get; } = new("--question-temperature") { Description = "Participant A's sampling temperature", DefaultValueFactory = _ => 0.6f };
         public Option<int> MaxQuestion { get; } = new("--max-question-tokens") { DefaultValueFactory = _ => 512 };
         public Option<int> MaxAnswer { get; } = new("--max-answer-tokens") { DefaultValueFactory = _ => 1024 };
         public Option<double> EvalFraction { get; } = new("--eval-fraction") { Description = "Share of shards held out for evaluation", DefaultValueFactory = _ => 0.1 };
@@ -53,6 +55,8 @@ internal static class TrainingCommands
             {
                 ChunkMinTokens = pr.GetValue(ChunkMin),
                 ChunkMaxTokens = pr.GetValue(ChunkMax),
+                ConversationsPerChunk = pr.GetValue(PerChunk),
+                QuestionTemperature = pr.GetValue(QuestionTemperature),
                 MaxQuestionTokens = pr.GetValue(MaxQuestion),
                 MaxAnswerTokens = pr.GetValue(MaxAnswer),
                 GenericSeedOnly = pr.GetValue(GenericSeeds),
@@ -89,7 +93,7 @@ internal static class TrainingCommands
         var data = new Option<string?>("--data") { Description = "Dataset directory (default: <out>.data; reused and resumed)" };
         var cmd = new Command("train", "Synthesize self-study conversations, distill them into a cartridge, evaluate against baselines")
         {
-            o.Model, o.Device, o.Corpus, o.Tokens, o.Conversations, o.PerShard, o.ChunkMin, o.ChunkMax, o.MaxQuestion, o.MaxAnswer,
+            o.Model, o.Device, o.Corpus, o.Tokens, o.Conversations, o.PerShard, o.ChunkMin, o.ChunkMax, o.PerChunk, o.QuestionTemperature, o.MaxQuestion, o.MaxAnswer,
             o.EvalFraction, o.GenericSeeds, o.Steps, o.BatchSize, o.MicroBatch, o.Lr, o.Seed, o.Resume, o.Checkpoints, o.CheckpointEvery,
             o.Init, o.InitText, o.Objective, o.Report, output, data,
         };
@@ -130,7 +134,7 @@ internal static class TrainingCommands
         var output = new Option<string>("--out") { Description = "Dataset directory", Required = true };
         var cmd = new Command("synthesize", "Self-study: synthesize conversations with teacher top-k log-probs into dataset shards")
         {
-            o.Model, o.Device, o.Corpus, o.Conversations, o.PerShard, o.ChunkMin, o.ChunkMax, o.MaxQuestion, o.MaxAnswer, o.EvalFraction, o.GenericSeeds, o.Seed, output,
+            o.Model, o.Device, o.Corpus, o.Conversations, o.PerShard, o.ChunkMin, o.ChunkMax, o.PerChunk, o.QuestionTemperature, o.MaxQuestion, o.MaxAnswer, o.EvalFraction, o.GenericSeeds, o.Seed, output,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {

@@ -14,6 +14,13 @@ public sealed class ForwardBatch
     /// <summary>Prefix segments per sequence (empty or null = no prefix).</summary>
     public IReadOnlyList<PrefixSegment>[]? Prefixes { get; init; }
 
+    /// <summary>
+    /// Composed prefixes share positions: a sequence's first token sits right after the longest of its prefixes
+    /// instead of after all of them together. Each prefix's keys are rotated for 0..p-1, so every cartridge then sees
+    /// the question at the distance it was trained with (a composition study; serving places it after all of them).
+    /// </summary>
+    public bool SharedPrefixPositions { get; init; }
+
     /// <summary>Cache holding each sequence's earlier tokens; new keys/values are appended to it.</summary>
     public KvCache? Cache { get; init; }
 

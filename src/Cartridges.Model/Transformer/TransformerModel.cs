@@ -131,7 +131,8 @@ public sealed class TransformerModel : IDisposable
         for (var i = 0; i < b; i++)
         {
             cached[i] = cache?.LengthOf(slots[i]) ?? 0;
-            var prefixLen = batch.Prefixes?[i] is { } segs ? PrefixSegment.TotalLength(segs) : 0;
+            var prefixLen = batch.Prefixes?[i] is not { Count: > 0 } segs ? 0
+                : batch.SharedPrefixPositions ? segs.Max(seg => seg.Prefix.Length) : PrefixSegment.TotalLength(segs);
             starts[i] = prefixLen + cached[i];
             batch.Prefixes?[i]?.ToList().ForEach(s => s.Prefix.CheckCompatible(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim));
         }

@@ -89,30 +89,59 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                 }
             }
 
-            // (f) composition: pairs of documents, each cartridge trained alone, asked about both.
+            // (f) composition: pairs of documents, each cartridge trained alone, asked about both; beside it the same
+            // questions with both documents in context (what composition should approach).
             var cp = n / options.ComposeFraction;
             if (docs.Count >= 2 && options.Fractions.Contains(options.ComposeFraction))
             {
-                var correct = 0;
-                var total = 0;
-                for (var i = 0; i + 1 < docs.Count; i += 2)
+                var pairs = Enumerable.Range(0, docs.Count / 2).Select(i => (A: docs[2 * i], B: docs[2 * i + 1])).ToList();
+                var bothText = pairs.Select(pair => pair.A.Document.Text + "\n\n" + pair.B.Document.Text).ToList();
+                var bothItems = pairs.SelectMany((pair, i) => AskedOfPair(pair.A, pair.B)
+                    .Select(q => ((IReadOnlyList<int>)RecordsChat.EncodeFirstPrompt(tokenizer, bothText[i], q.Text), q.Answer))).ToList();
+                if (bothItems.Max(i => i.Item1.Count) + options.MaxTurnTokens <= config.MaxPositionEmbeddings)
                 {
-                    var (a, b) = (docs[i], docs[i + 1]);
-                    var items = a.Questions.Concat(b.Questions).Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text), specialTokens: true), q.Answer)).ToList();
-                    var acc = await engine.RunAsync(m =>
-                    {
-                        using var ca = LoadPrefix(m, TrainedFile(a, "distill", cp));
-                        using var cb = LoadPrefix(m, TrainedFile(b, "distill", cp));
-                        return probe.ExactMatch(m, items, prefix: PrefixSegment.Compose([ca, cb]));
-                    });
-                    correct += (int)Math.Round(acc * items.Count);
-                    total += items.Count;
+                    var bothTokens = (int)Math.Round(pairs.Select((pair, i) => ContextTokens(tokenizer, bothText[i], pair.A.Questions[0].Text)).Average());
+                    rows.Add(Row("icl-both", n, bothTokens, await engine.RunAsync(m => probe.ExactMatch(m, bothItems)), kvPerToken, await Tps(bothTokens), bothItems.Count));
                 }
-                // The second cartridge's sink is dropped when composing: 2p - 1 tokens of KV.
-                rows.Add(Row("compose", n, 2 * cp - 1, (double)correct / total, kvPerToken, await Tps(2 * cp - 1), total));
+                else
+                {
+                    _log($"n={n}: two documents do not fit the model's context of {config.MaxPositionEmbeddings}; no icl-both row");
+                }
+
+                // As served (the question after both cartridges), then with the question where each cartridge was trained
+                // to see it (right after p tokens): the gap between the two is what positions cost a composition.
+                foreach (var shared in new[] { false, true })
+                {
+                    var correct = 0;
+                    var total = 0;
+                    foreach (var (a, b) in pairs)
+                    {
+                        var items = AskedOfPair(a, b).Select(q => ((IReadOnlyList<int>)tokenizer.Encode(RecordsChat.NextPrompt(q.Text), specialTokens: true), q.Answer)).ToList();
+                        var acc = await engine.RunAsync(m =>
+                        {
+                            using var ca = LoadPrefix(m, TrainedFile(a, "distill", cp));
+                            using var cb = LoadPrefix(m, TrainedFile(b, "distill", cp));
+                            return probe.ExactMatch(m, items, prefix: PrefixSegment.Compose([ca, cb]), sharedPositions: shared);
+                        });
+                        correct += (int)Math.Round(acc * items.Count);
+                        total += items.Count;
+                    }
+                    // The second cartridge's sink is dropped when composing: 2p - 1 tokens of KV.
+                    rows.Add(Row(shared ? "compose-shared-pos" : "compose", n, 2 * cp - 1, (double)correct / total, kvPerToken, await Tps(2 * cp - 1), total));
+                }
             }
         }
         return rows;
+    }
+
+    // Questions of two documents asked together, less those about a patient both documents name alike (keyed documents
+    // name patients by surname, and two documents drawn independently share many surnames): those have two answers.
+    IEnumerable<RecordsQuestion> AskedOfPair(Doc a, Doc b)
+    {
+        string Key(Doc d, int record) => options.Facts.IsKeyed() ? d.Document.Records[record].Last : d.Document.Records[record].Name;
+        var inA = a.Document.Records.Select((_, i) => Key(a, i)).ToHashSet();
+        var inB = b.Document.Records.Select((_, i) => Key(b, i)).ToHashSet();
+        return a.Questions.Where(q => !inB.Contains(Key(a, q.Record))).Concat(b.Questions.Where(q => !inA.Contains(Key(b, q.Record))));
     }
 
     static QualityRow Row(string method, int n, int p, double accuracy, long kvPerToken, double tps, int questions) =>
@@ -154,6 +183,9 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
             options.BatchSize,
             options.LearningRate,
             options.MaxTurnTokens,
+            options.ChunkTokens,
+            options.QuestionTemperature,
+            options.ConversationsPerChunk,
             options.Seed,
         });
         var file = Path.Combine(dir, "settings.json");
@@ -199,6 +231,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
     {
         var clock = Stopwatch.StartNew();
         var whole = tokenizer.Encode(d.Document.Text).Count + 16;
+        var chunk = options.ChunkTokens > 0 ? Math.Min(options.ChunkTokens, whole) : whole;
         var perShard = Math.Max(8, options.Conversations / 8);
         var pipeline = new TrainPipelineOptions
         {
@@ -206,7 +239,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
             Corpus = d.Document.Text,
             Tokens = p,
             Objective = objective,
-            // The teacher sees the whole document (a shorter corpus than the chunk length is used whole).
+            // The teacher sees a chunk of the document, or the whole (a shorter corpus than the chunk length is used whole).
             Synthesis = new SynthesisOptions
             {
                 Conversations = options.Conversations,
@@ -215,11 +248,12 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                 Seed = (ulong)options.Seed,
                 SelfStudy = new SelfStudyOptions
                 {
-                    ChunkMinTokens = whole,
-                    ChunkMaxTokens = whole,
+                    ChunkMinTokens = chunk,
+                    ChunkMaxTokens = chunk,
+                    QuestionTemperature = options.QuestionTemperature,
                     MaxQuestionTokens = options.MaxTurnTokens,
                     MaxAnswerTokens = options.MaxTurnTokens,
-                    ConversationsPerChunk = Math.Min(32, perShard),
+                    ConversationsPerChunk = Math.Min(options.ConversationsPerChunk, perShard),
                 },
             },
             DataDirectory = Path.Combine(d.Dir, "data"),

@@ -21,6 +21,26 @@ public sealed record QualityBenchOptions
     /// <summary>Self-study conversations synthesized per document (shared by every p and by the ntp ablation's evaluation).</summary>
     public int Conversations { get; init; } = 512;
 
+    /// <summary>
+    /// Tokens of the document each self-study batch shows its question writer and teacher (the paper's chunks; 0 = the
+    /// whole document). A chunk of a few records makes participant A ask about those records, so a budget of a few
+    /// conversations per record covers every record instead of the handful a whole-document prompt draws.
+    /// </summary>
+    public int ChunkTokens { get; init; }
+
+    /// <summary>
+    /// Conversations that share one chunk (at most 32, the project's default): with chunks of a few records, fewer per
+    /// chunk means more chunks, so every record is in some chunk instead of those the few drawn chunks happen to hold.
+    /// </summary>
+    public int ConversationsPerChunk { get; init; } = 32;
+
+    /// <summary>
+    /// Participant A's sampling temperature (the paper's 0.6). A small model asked to write a question spreads its
+    /// probability over the document's patients unevenly; at 0.6 that sharpens into a few favourites asked hundreds of
+    /// times and others never, so its cartridge cannot learn them; 1.0 samples the patients as the model weighs them.
+    /// </summary>
+    public float QuestionTemperature { get; init; } = 0.6f;
+
     /// <summary>Optimizer steps per cartridge.</summary>
     public int Steps { get; init; } = 128;
 
@@ -52,18 +72,20 @@ public sealed record QualityBenchOptions
     public int Threads { get; init; } = 2;
 
     /// <summary>
-    /// The --quick preset: one length, two documents, p ∈ {n/16, n/8, n/4}, a small self-study budget. The length is
-    /// one the shipped records model reads (its documents hold at most 120 patients, about 480 tokens).
+    /// The --quick preset: one length, two documents, p ∈ {n/16, n/8}, self-study on chunks of a few records. The
+    /// length is one the shipped records model reads (99% exact match at 1,024 tokens); the budget takes minutes.
     /// </summary>
     public static QualityBenchOptions Quick { get; } = new()
     {
-        Lengths = [448],
-        Fractions = [16, 8, 4],
+        Lengths = [1024],
+        Fractions = [16, 8],
         Documents = 2,
         QuestionsPerDocument = 30,
-        Conversations = 128,
-        Steps = 48,
-        BatchSize = 8,
+        Conversations = 2048,
+        ChunkTokens = 64,
+        ConversationsPerChunk = 4,
+        Steps = 384,
+        BatchSize = 16,
         Users = 4,
     };
 
@@ -76,6 +98,9 @@ public sealed record QualityBenchOptions
         if (Documents < 1) throw new ArgumentException("--documents must be at least 1.");
         if (QuestionsPerDocument < 1) throw new ArgumentException("--questions must be at least 1.");
         if (Conversations < 8) throw new ArgumentException("--conversations must be at least 8 (one held-out shard is needed).");
+        if (QuestionTemperature is <= 0 or > 2) throw new ArgumentException("--question-temperature must be in (0, 2].");
+        if (ConversationsPerChunk < 1) throw new ArgumentException("--conversations-per-chunk must be at least 1.");
+        if (ChunkTokens < 0) throw new ArgumentException("--chunk-tokens must be at least 0 (0 = the whole document).");
         if (Steps < 1 || BatchSize < 1) throw new ArgumentException("--steps and --batch-size must be positive.");
         if (Users < 1 || DecodeTokens < 1) throw new ArgumentException("--users and --decode-tokens must be positive.");
     }

@@ -110,15 +110,16 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordsGenerator genera
 
     /// <summary>
     /// Share of (prompt, answer) pairs whose reply greedy decoding reproduces exactly; with <paramref name="prefix"/>
-    /// (a cartridge or several), every prompt follows that KV prefix, as a served question does.
+    /// (a cartridge or several), every prompt follows that KV prefix, as a served question does; with
+    /// <paramref name="sharedPositions"/> composed prefixes share positions (see <see cref="ForwardBatch.SharedPrefixPositions"/>).
     /// </summary>
     public double ExactMatch(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384,
-        IReadOnlyList<PrefixSegment>? prefix = null) =>
-        items.Count == 0 ? 0 : Correct(model, items, batchTokens, prefix).Average(c => c ? 1.0 : 0.0);
+        IReadOnlyList<PrefixSegment>? prefix = null, bool sharedPositions = false) =>
+        items.Count == 0 ? 0 : Correct(model, items, batchTokens, prefix, sharedPositions).Average(c => c ? 1.0 : 0.0);
 
     /// <summary>Per item: whether greedy decoding reproduces its answer exactly (see <see cref="ExactMatch"/>).</summary>
     public bool[] Correct(TransformerModel model, IReadOnlyList<(IReadOnlyList<int> Prompt, string Answer)> items, int batchTokens = 16384,
-        IReadOnlyList<PrefixSegment>? prefix = null)
+        IReadOnlyList<PrefixSegment>? prefix = null, bool sharedPositions = false)
     {
         var correct = new List<bool>(items.Count);
         var i = 0;
@@ -135,12 +136,13 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordsGenerator genera
                 longest = Math.Max(longest, seq.Length);
                 i++;
             }
-            correct.AddRange(CorrectInBatch(model, batch, longest, prefix));
+            correct.AddRange(CorrectInBatch(model, batch, longest, prefix, sharedPositions));
         }
         return [.. correct];
     }
 
-    static List<bool> CorrectInBatch(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t, IReadOnlyList<PrefixSegment>? prefix)
+    static List<bool> CorrectInBatch(TransformerModel model, List<(int[] Tokens, int PromptLength)> batch, int t, IReadOnlyList<PrefixSegment>? prefix,
+        bool sharedPositions)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -151,6 +153,7 @@ public sealed class AccuracyProbe(HfTokenizer tokenizer, RecordsGenerator genera
         {
             Tokens = tensor(ids, device: model.Device).view(batch.Count, t),
             Prefixes = prefix is null ? null : Enumerable.Repeat(prefix, batch.Count).ToArray(),
+            SharedPrefixPositions = sharedPositions,
         });
         var correct = new List<bool>(batch.Count);
         for (var b = 0; b < batch.Count; b++)

@@ -122,6 +122,13 @@ public sealed record PretrainRecipe
     public bool NoRecordHeaders { get; init; }
 
     /// <summary>
+    /// Keyed documents with a free-text note per record (no name, no value): longer documents at the density of real
+    /// records, where facts are a small share of the text. Left out of the JSON when false.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool KeyedNotes { get; init; }
+
+    /// <summary>
     /// Every document of a step draws its own record count (within the step's range) instead of the whole step sharing
     /// one: each batch then mixes short documents, where binding pays off first, with long ones, as the recall
     /// microbenchmark's batches do. Left out of the JSON when false.
@@ -146,7 +153,7 @@ public sealed record PretrainRecipe
     public double GateGrowth { get; init; }
 
     /// <summary>The generator of this recipe's documents for <paramref name="split"/>.</summary>
-    public RecordsGenerator Generator(RecordSplit split) => new(split, Seed, Facts, FactsPerRecord, FactKinds, headers: !NoRecordHeaders);
+    public RecordsGenerator Generator(RecordSplit split) => new(split, Seed, Facts, FactsPerRecord, FactKinds, headers: !NoRecordHeaders, notes: KeyedNotes);
 
     /// <summary>Probability that a turn is "write a question" (participant A) followed by its answer.</summary>
     public double AskTurnProbability { get; init; } = 0.1;

@@ -25,15 +25,16 @@ public static class RecordsModelInfo
 
     /// <summary>
     /// Documents as the model at <paramref name="modelDir"/> was trained on them — its fact kinds, facts per record and
-    /// record headers — in <paramref name="style"/>; the full ten-kind documents for models that do not say.
+    /// record headers, notes — in <paramref name="style"/>; the full ten-kind documents for models that do not say.
+    /// <paramref name="notes"/> = true gives keyed records their free-text notes even if the model was trained without.
     /// </summary>
-    public static RecordsGenerator GeneratorFor(string modelDir, RecordSplit split, int seed, FactStyle style)
+    public static RecordsGenerator GeneratorFor(string modelDir, RecordSplit split, int seed, FactStyle style, bool notes = false)
     {
         var recipe = RecipeOf(modelDir);
         // A narrowed recipe describes documents in its own wording; another wording gets the full documents.
         return recipe is not null && recipe.Facts == style
-            ? new RecordsGenerator(split, seed, style, recipe.FactsPerRecord, recipe.FactKinds, headers: !recipe.NoRecordHeaders)
-            : new RecordsGenerator(split, seed, style);
+            ? new RecordsGenerator(split, seed, style, recipe.FactsPerRecord, recipe.FactKinds, headers: !recipe.NoRecordHeaders, notes: notes || recipe.KeyedNotes)
+            : new RecordsGenerator(split, seed, style, notes: notes);
     }
 
     /// <summary>The wording a records model declares in its weights file; null for any other model.</summary>

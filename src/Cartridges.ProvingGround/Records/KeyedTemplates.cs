@@ -10,6 +10,21 @@ public static class KeyedTemplates
     /// <summary>Record headers ({last}).</summary>
     public static readonly IReadOnlyList<string> Headers = ["Patient {last}.", "Record {last}.", "File {last}."];
 
+    /// <summary>
+    /// Free-text notes of keyed documents ({s1}, {s2}: symptoms): no name, no attribute word and no value of any kind, so
+    /// they lengthen a document (the density of real records) without adding a key a question could match. Every word
+    /// is one token of the records vocabulary.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Notes =
+    [
+        "Nurses noted {s1} and {s2} at the last visit of the week.",
+        "During the last visit the patient mentioned {s1} but no {s2}.",
+        "The patient complained of {s1} and mild {s2} later that week.",
+        "Staff observed {s1} together with some {s2} at the visit.",
+        "The patient described {s1} and {s2} at the last visit.",
+        "Nurses reported {s1}, and mild {s2} was noted later that week.",
+    ];
+
     /// <summary>The one-word attribute of each kind (the lab's own name for lab values).</summary>
     public static readonly IReadOnlyDictionary<FactKind, string> Attributes = new Dictionary<FactKind, string>
     {

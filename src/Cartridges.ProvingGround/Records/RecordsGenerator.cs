@@ -14,13 +14,15 @@ public sealed class RecordsGenerator
     /// between 1 and 9 each document states only that many fact kinds (drawn per document, the same for every patient),
     /// and with <paramref name="kinds"/> they are drawn from those kinds only (all of them when
     /// <paramref name="factsPerRecord"/> is 0). Keyed documents without <paramref name="headers"/> are the bare facts
-    /// after the title, every patient's surname written once per fact and nowhere else.
+    /// after the title, every patient's surname written once per fact and nowhere else; with <paramref name="notes"/>
+    /// each keyed record also has a free-text note that names nothing (other wordings always have their notes).
     /// </summary>
     public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0, IReadOnlyList<FactKind>? kinds = null,
-        bool headers = true)
+        bool headers = true, bool notes = false)
     {
         if (!headers && !style.IsKeyed()) throw new ArgumentException($"Only keyed documents can leave out the patient headers ({style} states the name in them).", nameof(headers));
         Headers = headers;
+        Notes = notes || !style.IsKeyed();
         var pool = kinds is { Count: > 0 } ? kinds.Distinct().Order().ToArray() : AllKinds;
         ArgumentOutOfRangeException.ThrowIfNegative(factsPerRecord);
         if (factsPerRecord > pool.Length)
@@ -42,6 +44,9 @@ public sealed class RecordsGenerator
 
     /// <summary>Whether every patient's paragraph opens with a header sentence naming the patient.</summary>
     public bool Headers { get; }
+
+    /// <summary>Whether every patient's record has a free-text note besides its facts.</summary>
+    public bool Notes { get; }
 
     /// <summary>The wording of fact sentences.</summary>
     public FactStyle Style { get; }
@@ -216,8 +221,7 @@ public sealed class RecordsGenerator
         {
             if (Headers) text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
             var sentences = kinds.Select(k => PickTemplate(rng, facts[k])).ToList();
-            // Keyed documents hold only facts: free text is widened in later, once reading holds.
-            if (!Style.IsKeyed()) sentences.Add(PickTemplate(rng, RecordTemplates.Notes));
+            if (Notes) sentences.Add(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Notes : RecordTemplates.Notes));
             foreach (var s in Shuffled(rng, sentences))
                 text.Append(' ').Append(RecordTemplates.Fill(s, p));
         }

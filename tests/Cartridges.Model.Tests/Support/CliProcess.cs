@@ -5,15 +5,22 @@ namespace Cartridges.Model.Tests.Support;
 /// <summary>Runs the built `cartridges` executable as a separate process, as a user would.</summary>
 public static class CliProcess
 {
-    static readonly Lazy<string> Dll = new(() =>
+    static readonly Lazy<string> Root = new(() =>
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = dir.Parent!.Name; // bin/<Configuration>/net10.0/
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cartridges.Cluster.sln"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException("Repository root not found above the test binaries.");
-        var dll = Path.Combine(dir.FullName, "src", "Cartridges.Cli", "bin", configuration, "net10.0", "cartridges.dll");
+        return dir?.FullName ?? throw new InvalidOperationException("Repository root not found above the test binaries.");
+    });
+
+    static readonly Lazy<string> Dll = new(() =>
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
+        var dll = Path.Combine(Root.Value, "src", "Cartridges.Cli", "bin", configuration, "net10.0", "cartridges.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the CLI first.", dll);
     });
+
+    /// <summary>The repository's root directory (the one holding Cartridges.Cluster.sln).</summary>
+    public static string RepositoryRoot => Root.Value;
 
     /// <summary>Runs `cartridges args…`; returns exit code, stdout and stderr.</summary>
     public static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunWithInputAsync(null, args);

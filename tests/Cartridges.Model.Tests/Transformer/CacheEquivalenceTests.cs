@@ -9,11 +9,12 @@ namespace Cartridges.Model.Tests.Transformer;
 /// <summary>Cached decode, prefixes and composition against the full forward pass.</summary>
 public sealed class CacheEquivalenceTests(ITestOutputHelper output)
 {
-    static Tensor FullLogits(TransformerModel model, int[] tokens, IReadOnlyList<PrefixSegment>? prefix = null) =>
+    static Tensor FullLogits(TransformerModel model, int[] tokens, IReadOnlyList<PrefixSegment>? prefix = null, bool sharedPositions = false) =>
         model.Logits(model.Forward(new ForwardBatch
         {
             Tokens = tensor(tokens.Select(t => (long)t).ToArray()).view(1, -1),
             Prefixes = prefix is null ? null : [prefix],
+            SharedPrefixPositions = sharedPositions,
         }))[0];
 
     /// <summary>Prefill `split` tokens into a cache, then decode the rest one at a time; logits of every position.</summary>
@@ -162,6 +163,39 @@ public sealed class CacheEquivalenceTests(ITestOutputHelper output)
         var viaCopy = FullLogits(model, tokens, [new PrefixSegment(joined, 0)]);
         var diff = (viaSegments - viaCopy).abs().max().item<float>();
         Assert.True(diff <= 1e-5, $"max |Δ| = {diff}");
+    }
+
+    [Fact]
+    public void SharedPositions_EqualTheJoinedPrefixRotatedForward_AndLeaveOnePrefixAlone()
+    {
+        // RoPE is relative: a question right after the longest prefix (12) sees every key as a question after the
+        // joined prefix (12 + 8 = 20) sees the same keys rotated 8 positions further.
+        using var model = TestModels.Load(ModelFamily.Llama);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var a = PrefixBuilder.FromTokens(model, TestModels.Tokens(12, 5));
+        using var b = PrefixBuilder.FromTokens(model, TestModels.Tokens(9, 6));
+        var composed = PrefixSegment.Compose([a, b]);
+        using var rope = new RotaryEmbedding(model.Config, model.DType, model.Device);
+        Tensor Forward8(Tensor keys) // [n_kv, p, D] rotated 8 positions on
+        {
+            var x = keys.permute(1, 0, 2).unsqueeze(0);
+            var positions = full(1, x.shape[1], 8L, dtype: ScalarType.Int64);
+            return rope.Apply(x, positions, 8).squeeze(0).permute(1, 0, 2).contiguous();
+        }
+        using var joined = new KvPrefix(
+            a.Keys.Zip(b.Keys, (x, y) => Forward8(cat([x, y.narrow(1, 1, 8)], 1))).ToArray(),
+            a.Values.Zip(b.Values, (x, y) => cat([x, y.narrow(1, 1, 8)], 1)).ToArray());
+        var tokens = TestModels.Tokens(10, 7);
+        var shared = FullLogits(model, tokens, composed, sharedPositions: true);
+        var diff = (shared - FullLogits(model, tokens, [new PrefixSegment(joined, 0)])).abs().max().item<float>();
+        Assert.True(diff <= 1e-4, $"max |Δ| = {diff}");
+        var served = (shared - FullLogits(model, tokens, composed)).abs().max().item<float>();
+        Assert.True(served > 1e-3, $"served composition places the question after both prefixes (max |Δ| = {served})");
+        // A single prefix is placed the same either way.
+        var once = FullLogits(model, tokens, [new PrefixSegment(a, 0)]);
+        var single = (FullLogits(model, tokens, [new PrefixSegment(a, 0)], sharedPositions: true) - once).abs().max().item<float>();
+        Assert.True(single <= 1e-6, $"one prefix: max |Δ| = {single}");
     }
 
     [Fact]

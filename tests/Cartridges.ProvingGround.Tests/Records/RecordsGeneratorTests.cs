@@ -147,6 +147,36 @@ public sealed class RecordsGeneratorTests
     }
 
     [Fact]
+    public void KeyedNotes_AddOneNamelessNotePerRecord_AndKeepTheFacts()
+    {
+        var plain = new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.KeyedNameNext, 1, [FactKind.Number], headers: false);
+        var noted = new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.KeyedNameNext, 1, [FactKind.Number], headers: false, notes: true);
+        Assert.False(plain.Notes);
+        Assert.True(noted.Notes);
+        Assert.True(new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.Varied).Notes); // other wordings always have notes
+        for (var i = 0; i < 10; i++)
+        {
+            var doc = noted.Document(i, 12);
+            Assert.Equal(doc.Records.Select(r => r.Last), plain.Document(i, 12).Records.Select(r => r.Last));
+            foreach (var r in doc.Records)
+            {
+                // The surname is written once, in its fact, and nothing but the fact follows it.
+                Assert.Equal(1, doc.Text.Split(" " + r.Last + " ").Length - 1);
+                Assert.Contains($"{KeyedTemplates.Key(FactKind.Number, r, FactStyle.KeyedNameNext)} {r.Number}", doc.Text, StringComparison.Ordinal);
+            }
+            // One note per record, drawn from the training notes of the split.
+            var notes = KeyedTemplates.Notes.Count(n => doc.Text.Contains(n[..n.IndexOf('{', StringComparison.Ordinal)].Trim(), StringComparison.Ordinal));
+            Assert.True(notes >= 1, doc.Text);
+            Assert.True(TokenEstimate.Count(doc.Text) > 2 * TokenEstimate.Count(plain.Document(i, 12).Text));
+        }
+        // Notes name no patient and state no value a question could ask for (only symptoms, which no question asks).
+        foreach (var note in KeyedTemplates.Notes)
+            Assert.Equal(["{s1}", "{s2}"], System.Text.RegularExpressions.Regex.Matches(note, "{[a-z0-9]+}").Select(m => m.Value));
+        // A full 120-patient document with notes is several times the bare one (the length long-document tests need).
+        Assert.True(TokenEstimate.Count(noted.Document(0, noted.MaxRecords).Text) > 1800);
+    }
+
+    [Fact]
     public void WithoutHeaders_EverySurnameOccursOnlyInItsFacts_AndTheFactsAreThoseOfTheHeaderedDocument()
     {
         var bare = new RecordsGenerator(RecordSplit.Train, 6, FactStyle.Keyed, factsPerRecord: 2, headers: false);
