@@ -144,6 +144,11 @@ public sealed class CacheEquivalenceTests(ITestOutputHelper output)
         Assert.True(logitDiff <= Tolerance(a.abs().max().item<float>()), $"logits differ by {logitDiff}");
     }
 
+    /// <summary>One prefix holding A's keys and values, then B's without its sink; <paramref name="mapKeys"/> applied to the joined keys.</summary>
+    static KvPrefix Joined(KvPrefix a, KvPrefix b, Func<Tensor, Tensor> mapKeys) => new(
+        a.Keys.Zip(b.Keys, (x, y) => mapKeys(cat([x, y.narrow(1, 1, y.shape[1] - 1)], 1))).ToArray(),
+        a.Values.Zip(b.Values, (x, y) => cat([x, y.narrow(1, 1, y.shape[1] - 1)], 1)).ToArray());
+
     [Fact]
     public void Composition_EqualsExplicitConcatenation_WithLaterSinksDropped()
     {
@@ -155,9 +160,7 @@ public sealed class CacheEquivalenceTests(ITestOutputHelper output)
         var composed = PrefixSegment.Compose([a, b]);
         Assert.Equal(12 + 8, PrefixSegment.TotalLength(composed));
         // The same keys copied into one tensor: A ++ B[1:], no re-rotation.
-        using var joined = new KvPrefix(
-            a.Keys.Zip(b.Keys, (x, y) => cat([x, y.narrow(1, 1, 8)], 1)).ToArray(),
-            a.Values.Zip(b.Values, (x, y) => cat([x, y.narrow(1, 1, 8)], 1)).ToArray());
+        using var joined = Joined(a, b, keys => keys);
         var tokens = TestModels.Tokens(10, 7);
         var viaSegments = FullLogits(model, tokens, composed);
         var viaCopy = FullLogits(model, tokens, [new PrefixSegment(joined, 0)]);
@@ -183,9 +186,7 @@ public sealed class CacheEquivalenceTests(ITestOutputHelper output)
             var positions = full(1, x.shape[1], 8L, dtype: ScalarType.Int64);
             return rope.Apply(x, positions, 8).squeeze(0).permute(1, 0, 2).contiguous();
         }
-        using var joined = new KvPrefix(
-            a.Keys.Zip(b.Keys, (x, y) => Forward8(cat([x, y.narrow(1, 1, 8)], 1))).ToArray(),
-            a.Values.Zip(b.Values, (x, y) => cat([x, y.narrow(1, 1, 8)], 1)).ToArray());
+        using var joined = Joined(a, b, Forward8);
         var tokens = TestModels.Tokens(10, 7);
         var shared = FullLogits(model, tokens, composed, sharedPositions: true);
         var diff = (shared - FullLogits(model, tokens, [new PrefixSegment(joined, 0)])).abs().max().item<float>();
