@@ -52,16 +52,16 @@ internal static class RecordsDemo
 
     /// <summary>
     /// The cartridge a model ships for its demo document, when it is for exactly <paramref name="documentText"/> (the
-    /// demo's document is generated; a changed generator gets no stale cartridge) and of size <paramref name="p"/>
-    /// (any size when null); else null.
+    /// demo's document is generated; a changed generator gets no stale cartridge) and of size <paramref name="p"/>;
+    /// else null.
     /// </summary>
-    public static string? ShippedCartridge(string modelDir, string documentText, int? p)
+    public static string? ShippedCartridge(string modelDir, string documentText, int p)
     {
         var dir = Path.Combine(modelDir, DemoFolder);
         var document = Path.Combine(dir, "document.txt");
         var cartridge = Path.Combine(dir, "cartridge.safetensors");
         if (!File.Exists(document) || !File.Exists(cartridge) || File.ReadAllText(document) != documentText) return null;
-        return p is null || Cartridges.Training.Cartridges.CartridgeFile.ReadMetadata(cartridge).Tokens == p ? cartridge : null;
+        return Cartridges.Training.Cartridges.CartridgeFile.ReadMetadata(cartridge).Tokens == p ? cartridge : null;
     }
 
     public static async Task RunAsync(string modelDir, int? size, string dataDir, string device, bool retrain, CancellationToken ct)
