@@ -62,9 +62,10 @@ internal static class ProvingGroundCommands
         var output = new Option<string>("--out") { Description = "Directory for documents.jsonl and questions.jsonl", Required = true };
         var style = FactStyleOption();
         var model = new Option<string?>("--model") { Description = "Write documents as this records model was trained on them (its wording, fact kinds, notes)" };
+        var extraNotes = ExtraNotesOption();
         var cmd = new Command("records", "Generate records documents (patients, dates, diagnoses, medications, labs) and questions with exact answers, as JSONL and one text file per document")
         {
-            split, count, records, tokens, first, seed, output, style, model,
+            split, count, records, tokens, first, seed, output, style, model, extraNotes,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -75,11 +76,12 @@ internal static class ProvingGroundCommands
             {
                 if (RecordsModelInfo.DeclaredFactStyle(modelDir) is not { } trained)
                     throw new ArgumentException($"--model {modelDir}: not a records model directory (its model.safetensors does not say how it was trained).");
-                gen = RecordsModelInfo.GeneratorFor(modelDir, splitValue, pr.GetValue(seed), ParseStyle(pr.GetValue(style), trained));
+                gen = RecordsModelInfo.GeneratorFor(modelDir, splitValue, pr.GetValue(seed), ParseStyle(pr.GetValue(style), trained), extraNotes: pr.GetValue(extraNotes));
             }
             else
             {
-                gen = new RecordsGenerator(splitValue, pr.GetValue(seed), ParseStyle(pr.GetValue(style)!));
+                var wording = ParseStyle(pr.GetValue(style)!);
+                gen = new RecordsGenerator(splitValue, pr.GetValue(seed), wording, notes: pr.GetValue(extraNotes) > 0 && wording.IsKeyed(), extraNotes: pr.GetValue(extraNotes));
             }
             var dir = pr.GetValue(output)!;
             Directory.CreateDirectory(dir);
@@ -165,9 +167,10 @@ internal static class ProvingGroundCommands
         var askCount = new Option<int>("--ask") { Description = "Documents for the question-writing probe", DefaultValueFactory = _ => 20 };
         var style = FactStyleOption();
         var notes = NotesOption("Keyed records with a free-text note each, even if the model was trained without (how far reading carries to longer records)");
+        var extra = ExtraNotesOption();
         var cmd = new Command("records-eval", "Exact match of a model on held-out records documents by length, with and without the document in context")
         {
-            model, split, tokens, count, seed, threads, askCount, style, notes,
+            model, split, tokens, count, seed, threads, askCount, style, notes, extra,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -176,7 +179,7 @@ internal static class ProvingGroundCommands
             var tokenizer = HfTokenizer.Load(dir);
             using var m = TransformerModel.Load(dir, torch.CPU, torch.ScalarType.Float32);
             var wording = ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(dir));
-            var probe = new AccuracyProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), wording, pr.GetValue(notes)));
+            var probe = new AccuracyProbe(tokenizer, RecordsModelInfo.GeneratorFor(dir, ParseSplit(pr.GetValue(split)!), pr.GetValue(seed), wording, pr.GetValue(notes), pr.GetValue(extra)));
             Console.WriteLine("| doc tokens (target) | prompt tokens (mean) | records | EM with doc | EM without doc | questions |");
             Console.WriteLine("|---|---|---|---|---|---|");
             var byKind = new List<(int Tokens, IReadOnlyDictionary<FactKind, double> ByKind)>();
@@ -210,6 +213,9 @@ internal static class ProvingGroundCommands
     }
 
     static Option<bool> NotesOption(string description) => new("--notes") { Description = description };
+
+    static Option<double> ExtraNotesOption() =>
+        new("--extra-notes") { Description = "Share of keyed records (with notes) given a second note: longer documents at the same patients (the demo's document has 0.1)" };
 
     static FactKind[] ParseKinds(IEnumerable<string> names) =>
         [.. names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(n =>
@@ -255,10 +261,14 @@ internal static class ProvingGroundCommands
         };
         var growth = new Option<double?>("--gate-growth") { Description = "Share of the current ceiling a passed gate adds (default 0: one record)" };
         var notes = NotesOption("Keyed records with a free-text note each (no name, no value): longer documents, facts a small share of the text");
+        var chunkShare = new Option<double?>("--chunk-share")
+        {
+            Description = "Share of chat documents given as self-study chunk conversations (a slice of the document; participant A asks about its whole facts); keyed data only",
+        };
         var cmd = new Command("pretrain", "Train a small Llama from scratch on records documents (full-parameter, this runtime), resumable")
         {
             recipe, output, resume, seed, steps, lr, tokensPerStep, maxRecords, threads, perRecord, contextWeight, copies, device, style,
-            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement, growth, notes,
+            hidden, layers, heads, gate, startRecords, probeEvery, drill, init, maxPositions, facts, ordered, kinds, floor, noHeaders, mixed, replacement, growth, notes, chunkShare,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(() =>
         {
@@ -294,7 +304,10 @@ internal static class ProvingGroundCommands
                 DrillsWithReplacement = pr.GetValue(replacement) || r.DrillsWithReplacement,
                 GateGrowth = pr.GetValue(growth) ?? r.GateGrowth,
                 KeyedNotes = pr.GetValue(notes) || r.KeyedNotes,
+                ChunkShare = pr.GetValue(chunkShare) ?? r.ChunkShare,
             };
+            if (r.ChunkShare is < 0 or > 1) throw new ArgumentException($"--chunk-share must be in [0, 1] (got {r.ChunkShare}).");
+            if (r.ChunkShare > 0 && !r.Facts.IsKeyed()) throw new ArgumentException($"--chunk-share needs a keyed wording (got {r.Facts}).");
             if (r.KeyedNotes && !r.Facts.IsKeyed()) throw new ArgumentException($"--notes needs a keyed wording (the {r.Facts} wording always has its notes).");
             if (r.GateGrowth is < 0 or > 4) throw new ArgumentException($"--gate-growth must be in [0, 4] (got {r.GateGrowth}).");
             if (r.NoRecordHeaders && !r.Facts.IsKeyed()) throw new ArgumentException($"--no-record-headers needs a keyed wording (the {r.Facts} wording names the patient in the header).");

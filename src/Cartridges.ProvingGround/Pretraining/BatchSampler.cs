@@ -41,7 +41,7 @@ public sealed class BatchSampler(SequenceBuilder builder, PretrainRecipe recipe)
             var seq = recipe.DrillShare > 0 && recipe.Facts.IsKeyed() && rng.NextDouble() < recipe.DrillShare
                 // The ordered draw is skipped when the share is 0, so earlier recipes replay their exact batches.
                 ? builder.DrillSequence(doc, rng, ordered: recipe.OrderedDrillShare > 0 && rng.NextDouble() < recipe.OrderedDrillShare)
-                : builder.Build(_generator, doc, rng);
+                : builder.Chat(_generator, doc, rng);
             if (seq.Length > recipe.MaxPositions) seq = seq with { Tokens = seq.Tokens[..recipe.MaxPositions], Weights = seq.Weights[..recipe.MaxPositions] };
             var padded = Math.Max(longest, seq.Length) * (result.Count + 1);
             if (result.Count > 0 && padded > recipe.TokensPerStep) break;

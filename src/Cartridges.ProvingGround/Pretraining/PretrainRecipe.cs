@@ -129,6 +129,18 @@ public sealed record PretrainRecipe
     public bool KeyedNotes { get; init; }
 
     /// <summary>
+    /// Share of chat documents given as self-study chunk conversations instead (SequenceBuilder.ChunkSequence): the
+    /// system turn holds a random slice of the document, as self-study's teacher and participant A see it, and every
+    /// turn is A writing a question about a patient whose fact lies whole in the slice, then its answer. Keyed data
+    /// only. Left out of the JSON when 0, so earlier runs resume unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double ChunkShare { get; init; }
+
+    /// <summary>Shortest and longest document slice of a chunk conversation, in tokens.</summary>
+    public const int ChunkMinTokens = 16, ChunkMaxTokens = 96;
+
+    /// <summary>
     /// Every document of a step draws its own record count (within the step's range) instead of the whole step sharing
     /// one: each batch then mixes short documents, where binding pays off first, with long ones, as the recall
     /// microbenchmark's batches do. Left out of the JSON when false.

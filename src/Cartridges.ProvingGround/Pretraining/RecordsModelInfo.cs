@@ -26,15 +26,16 @@ public static class RecordsModelInfo
     /// <summary>
     /// Documents as the model at <paramref name="modelDir"/> was trained on them — its fact kinds, facts per record and
     /// record headers, notes — in <paramref name="style"/>; the full ten-kind documents for models that do not say.
-    /// <paramref name="notes"/> = true gives keyed records their free-text notes even if the model was trained without.
+    /// <paramref name="notes"/> = true gives keyed records their free-text notes even if the model was trained without;
+    /// <paramref name="extraNotes"/> gives that share of them a second note (keyed records with notes only).
     /// </summary>
-    public static RecordsGenerator GeneratorFor(string modelDir, RecordSplit split, int seed, FactStyle style, bool notes = false)
+    public static RecordsGenerator GeneratorFor(string modelDir, RecordSplit split, int seed, FactStyle style, bool notes = false, double extraNotes = 0)
     {
         var recipe = RecipeOf(modelDir);
         // A narrowed recipe describes documents in its own wording; another wording gets the full documents.
         return recipe is not null && recipe.Facts == style
-            ? new RecordsGenerator(split, seed, style, recipe.FactsPerRecord, recipe.FactKinds, headers: !recipe.NoRecordHeaders, notes: notes || recipe.KeyedNotes)
-            : new RecordsGenerator(split, seed, style, notes: notes);
+            ? new RecordsGenerator(split, seed, style, recipe.FactsPerRecord, recipe.FactKinds, headers: !recipe.NoRecordHeaders, notes: notes || recipe.KeyedNotes, extraNotes: extraNotes)
+            : new RecordsGenerator(split, seed, style, notes: notes, extraNotes: extraNotes);
     }
 
     /// <summary>The wording a records model declares in its weights file; null for any other model.</summary>

@@ -41,6 +41,76 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         return new TrainingSequence([.. tokens], [.. weights]);
     }
 
+    /// <summary>
+    /// A chat conversation about <paramref name="doc"/>: with the recipe's <see cref="PretrainRecipe.ChunkShare"/> a
+    /// self-study chunk conversation (when its slice holds a whole fact), otherwise <see cref="Build"/>.
+    /// </summary>
+    public TrainingSequence Chat(RecordsGenerator generator, RecordsDocument doc, Random rng)
+    {
+        // The draw is skipped when the share is 0, so recipes without chunk conversations replay their exact batches.
+        if (recipe.ChunkShare > 0 && rng.NextDouble() < recipe.ChunkShare && ChunkSequence(generator, doc, rng) is { } chunk) return chunk;
+        return Build(generator, doc, rng);
+    }
+
+    /// <summary>Turns of a chunk conversation.</summary>
+    public const int ChunkTurns = 3;
+
+    /// <summary>
+    /// A self-study chunk conversation: the system turn holds a slice of the document of
+    /// [<see cref="PretrainRecipe.ChunkMinTokens"/>, <see cref="PretrainRecipe.ChunkMaxTokens"/>] tokens at a random
+    /// offset, exactly as self-study renders a chunk, and each turn is participant A writing a question about a fact
+    /// that lies whole in the slice (uniformly among them), then its answer. Self-study's question writer sees such
+    /// slices and nothing else; trained only on whole documents it asked about some facts of a slice far more often
+    /// than others. Null when the slice holds no whole fact.
+    /// </summary>
+    public TrainingSequence? ChunkSequence(RecordsGenerator generator, RecordsDocument doc, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(rng);
+        var ids = tokenizer.Encode(doc.Text).ToArray();
+        var length = Math.Min(rng.Next(PretrainRecipe.ChunkMinTokens, PretrainRecipe.ChunkMaxTokens + 1), ids.Length);
+        var offset = rng.Next(0, ids.Length - length + 1);
+        // The slice's span in the document text: the decoded prefix before it is a prefix of the text.
+        var start = tokenizer.Decode(ids[..offset]).Length;
+        var slice = tokenizer.Decode(ids[offset..(offset + length)]);
+        var whole = WholeFacts(doc, start, start + slice.Length);
+        if (whole.Count == 0) return null;
+        var tokens = new List<int>();
+        var weights = new List<float>();
+        var first = true;
+        for (var turn = 0; turn < ChunkTurns; turn++)
+        {
+            var (record, kind) = whole[rng.Next(whole.Count)];
+            var q = generator.Question(rng, doc, record, kind);
+            AddPrompt(tokens, weights, slice, SeedPrompts.Sample(rng).Text, ref first);
+            Add(tokens, weights, RecordsChat.Reply(q.Text), 1f);
+            var cot = SeedPrompts.SampleChainOfThought(rng, recipe.ChainOfThoughtProbability);
+            AddPrompt(tokens, weights, slice, SeedPrompts.WithChainOfThought(q.Text, cot), ref first);
+            Add(tokens, weights, RecordsChat.Reply(q.Answer), 1f);
+        }
+        return new TrainingSequence([.. tokens], [.. weights]);
+    }
+
+    /// <summary>The (record, kind) facts whose key and value both lie in characters [start, end) of the document.</summary>
+    public IReadOnlyList<(int Record, FactKind Kind)> WholeFacts(RecordsDocument doc, int start, int end)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        var facts = new List<(int, FactKind)>();
+        for (var i = 0; i < doc.Records.Count; i++)
+        {
+            foreach (var kind in doc.FactKinds)
+            {
+                // A keyed key occurs once in its document; a held-out wording (a comma inside the key) is not found and skipped.
+                var at = doc.Text.IndexOf(KeyedTemplates.Key(kind, doc.Records[i], recipe.Facts).Trim(), StringComparison.Ordinal);
+                if (at < start) continue;
+                var value = doc.Text.IndexOf(RecordTemplates.Answer(kind, doc.Records[i]), at, StringComparison.Ordinal);
+                if (value >= 0 && value + RecordTemplates.Answer(kind, doc.Records[i]).Length <= end) facts.Add((i, kind));
+            }
+        }
+        return facts;
+    }
+
     /// <summary>BOS, <paramref name="span"/> random word tokens, the same tokens again; only the repeat is predicted.</summary>
     public TrainingSequence CopySequence(Random rng, int span)
     {
@@ -102,9 +172,12 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         return withReplacement ? [.. facts.Select(_ => facts[rng.Next(facts.Count)])] : [.. facts.OrderBy(_ => rng.Next())];
     }
 
-    void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first)
+    void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first) =>
+        AddPrompt(tokens, weights, doc.Text, message, ref first);
+
+    void AddPrompt(List<int> tokens, List<float> weights, string documentText, string message, ref bool first)
     {
-        Add(tokens, weights, first ? RecordsChat.FirstPrompt(doc.Text, message) : RecordsChat.NextPrompt(message), recipe.ContextLossWeight);
+        Add(tokens, weights, first ? RecordsChat.FirstPrompt(documentText, message) : RecordsChat.NextPrompt(message), recipe.ContextLossWeight);
         first = false;
     }
 

@@ -42,7 +42,7 @@ public static class SequenceExport
                     var rng = generator.StreamRng("export", index);
                     // Training pools carry the recipe's recall drills too (keyed data), in the share the sampler uses.
                     var drill = !probe && recipe.DrillShare > 0 && recipe.Facts.IsKeyed() && rng.NextDouble() < recipe.DrillShare;
-                    var seq = drill ? builder.DrillSequence(doc, rng) : builder.Build(generator, doc, rng);
+                    var seq = drill ? builder.DrillSequence(doc, rng) : probe ? builder.Build(generator, doc, rng) : builder.Chat(generator, doc, rng);
                     var length = Math.Min(seq.Length, recipe.MaxPositions);
                     w.Write(records);
                     w.Write(length);

@@ -15,11 +15,15 @@ public sealed class RecordsGenerator
     /// and with <paramref name="kinds"/> they are drawn from those kinds only (all of them when
     /// <paramref name="factsPerRecord"/> is 0). Keyed documents without <paramref name="headers"/> are the bare facts
     /// after the title, every patient's surname written once per fact and nowhere else; with <paramref name="notes"/>
-    /// each keyed record also has a free-text note that names nothing (other wordings always have their notes).
+    /// each keyed record also has a free-text note that names nothing (other wordings always have their notes), and with
+    /// <paramref name="extraNotes"/> that share of keyed records a second one: longer documents at the same patients.
     /// </summary>
     public RecordsGenerator(RecordSplit split, int seed = 0, FactStyle style = FactStyle.Varied, int factsPerRecord = 0, IReadOnlyList<FactKind>? kinds = null,
-        bool headers = true, bool notes = false)
+        bool headers = true, bool notes = false, double extraNotes = 0)
     {
+        if (extraNotes is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(extraNotes), extraNotes, "the share of records with a second note must be in [0, 1]");
+        if (extraNotes > 0 && !(notes && style.IsKeyed())) throw new ArgumentException("A second note needs keyed records with notes.", nameof(extraNotes));
+        ExtraNotes = extraNotes;
         if (!headers && !style.IsKeyed()) throw new ArgumentException($"Only keyed documents can leave out the patient headers ({style} states the name in them).", nameof(headers));
         Headers = headers;
         Notes = notes || !style.IsKeyed();
@@ -47,6 +51,9 @@ public sealed class RecordsGenerator
 
     /// <summary>Whether every patient's record has a free-text note besides its facts.</summary>
     public bool Notes { get; }
+
+    /// <summary>Share of keyed records with a second free-text note.</summary>
+    public double ExtraNotes { get; }
 
     /// <summary>The wording of fact sentences.</summary>
     public FactStyle Style { get; }
@@ -222,6 +229,8 @@ public sealed class RecordsGenerator
             if (Headers) text.Append("\n\n").Append(RecordTemplates.Fill(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Headers : RecordTemplates.Headers), p));
             var sentences = kinds.Select(k => PickTemplate(rng, facts[k])).ToList();
             if (Notes) sentences.Add(PickTemplate(rng, Style.IsKeyed() ? KeyedTemplates.Notes : RecordTemplates.Notes));
+            // Drawn only when asked for, so documents without second notes stay exactly as they were.
+            if (ExtraNotes > 0 && rng.NextDouble() < ExtraNotes) sentences.Add(PickTemplate(rng, KeyedTemplates.Notes));
             foreach (var s in Shuffled(rng, sentences))
                 text.Append(' ').Append(RecordTemplates.Fill(s, p));
         }

@@ -229,6 +229,60 @@ public sealed class PretrainingTests
         Assert.DoesNotContain(other.Text, text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ChunkSequence_ShowsASliceOfTheDocument_AndAsksOnlyAboutFactsWholeInIt()
+    {
+        var recipe = Tiny with
+        {
+            Facts = FactStyle.KeyedNameNext,
+            FactsPerRecord = 1,
+            FactKinds = [FactKind.Number],
+            KeyedNotes = true,
+            NoRecordHeaders = true,
+            ContextLossWeight = 0,
+            ChunkShare = 1,
+        };
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var gen = recipe.Generator(RecordSplit.Train);
+        var doc = gen.Document(3, 40);
+        var builder = new SequenceBuilder(tokenizer, recipe);
+        var asked = new HashSet<string>();
+        var built = 0;
+        for (var seed = 0; seed < 40; seed++)
+        {
+            if (builder.ChunkSequence(gen, doc, new Random(seed)) is not { } seq) continue;
+            built++;
+            var text = tokenizer.Decode(seq.Tokens);
+            const string open = "<corpus>\n" + Cartridges.Training.Synthesis.TokenChunker.DefaultDescription + "\n\n";
+            var from = text.IndexOf(open, StringComparison.Ordinal) + open.Length;
+            var slice = text[from..text.IndexOf("\n</corpus>", StringComparison.Ordinal)];
+            Assert.Contains(slice, doc.Text, StringComparison.Ordinal);
+            Assert.InRange(tokenizer.Encode(slice).Count, PretrainRecipe.ChunkMinTokens - 2, PretrainRecipe.ChunkMaxTokens + 2);
+            // The replies alternate: A's question, then its answer; each question is about a fact the slice holds whole.
+            var replies = PredictedRuns(seq).Select(r => tokenizer.Decode(seq.Tokens[r], skipSpecial: true).Trim()).ToList();
+            Assert.Equal(2 * SequenceBuilder.ChunkTurns, replies.Count);
+            for (var t = 0; t < replies.Count; t += 2)
+            {
+                var record = doc.Records.Single(r => replies[t].Contains($" {r.Last}", StringComparison.Ordinal));
+                Assert.Contains($"number {record.Last} {record.Number}", slice, StringComparison.Ordinal);
+                Assert.Equal($"{record.Last} {record.Number}", replies[t + 1]);
+                asked.Add(record.Last);
+            }
+        }
+        Assert.True(built >= 30, $"only {built} of 40 slices held a whole fact");
+        Assert.True(asked.Count >= 20, $"40 slices asked about only {asked.Count} of 40 patients");
+    }
+
+    [Fact]
+    public void Chat_WithoutChunkShare_IsTheConversationBuildMakes()
+    {
+        var tokenizer = HfTokenizer.Load(TinyModelDir.WithTokenizer());
+        var gen = new RecordsGenerator(RecordSplit.Train, 1, FactStyle.Keyed);
+        var doc = gen.Document(0, 4);
+        var builder = new SequenceBuilder(tokenizer, Tiny with { Facts = FactStyle.Keyed });
+        Assert.Equal(builder.Build(gen, doc, new Random(7)).Tokens, builder.Chat(gen, doc, new Random(7)).Tokens);
+    }
+
     [Theory]
     [InlineData(FactStyle.Keyed)]
     [InlineData(FactStyle.KeyedNameNext)]

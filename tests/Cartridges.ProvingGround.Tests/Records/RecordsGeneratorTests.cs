@@ -177,6 +177,24 @@ public sealed class RecordsGeneratorTests
     }
 
     [Fact]
+    public void ExtraNotes_LengthenTheDocument_WithTheSamePatientsAndFacts_AndNoneLeavesItAsItWas()
+    {
+        RecordsGenerator Noted(double extra = 0) =>
+            new(RecordSplit.HeldOut, 4, FactStyle.KeyedNameNext, 1, [FactKind.Number], headers: false, notes: true, extraNotes: extra);
+        var one = new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.KeyedNameNext, 1, [FactKind.Number], headers: false, notes: true);
+        Assert.Equal(one.Document(3, 40).Text, Noted().Document(3, 40).Text);
+        var doc = Noted(0.5).Document(3, 40);
+        var plain = one.Document(3, 40);
+        Assert.Equal(plain.Records, doc.Records);
+        foreach (var r in doc.Records) Assert.Contains($"number {r.Last} {r.Number}", doc.Text, StringComparison.Ordinal);
+        // About half the patients carry a second note: 40 notes become about 60.
+        static int Sentences(string text) => text.Split('.', ';').Length;
+        Assert.InRange(Sentences(doc.Text) - Sentences(plain.Text), 10, 30);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Noted(1.5));
+        Assert.Throws<ArgumentException>(() => new RecordsGenerator(RecordSplit.HeldOut, 4, FactStyle.KeyedNameNext, headers: false, extraNotes: 0.1));
+    }
+
+    [Fact]
     public void WithoutHeaders_EverySurnameOccursOnlyInItsFacts_AndTheFactsAreThoseOfTheHeaderedDocument()
     {
         var bare = new RecordsGenerator(RecordSplit.Train, 6, FactStyle.Keyed, factsPerRecord: 2, headers: false);
