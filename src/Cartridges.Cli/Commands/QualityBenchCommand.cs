@@ -35,10 +35,11 @@ internal static class QualityBenchCommand
         var json = new Option<string?>("--json") { Description = "Write {\"rows\": [...]} here" };
         var plot = new Option<string?>("--plot") { Description = "Write the accuracy-vs-memory PNG here" };
         var style = ProvingGroundCommands.FactStyleOption();
+        var joint = new Option<bool>("--joint") { Description = "Also train one cartridge of the composition's size on both documents of each pair together (row `joint`)" };
         var work = new Option<string?>("--work-dir") { Description = "Keep synthesized data and cartridges here (reused by a second run); default: a temp dir, deleted" };
         var cmd = new Command("quality", "Records QA: accuracy vs KV memory vs throughput of ICL, truncation, cartridges (self-study, next-token, untrained) and composition")
         {
-            model, quick, lengths, fractions, documents, questions, conversations, steps, batch, lr, chunkTokens, perChunk, temperature, users, seed, threads, json, plot, work, style,
+            model, quick, lengths, fractions, documents, questions, conversations, steps, batch, lr, chunkTokens, perChunk, temperature, users, seed, threads, json, plot, work, style, joint,
         };
         cmd.SetAction((pr, ct) => CliRunner.Run(async () =>
         {
@@ -60,6 +61,7 @@ internal static class QualityBenchCommand
                 Seed = pr.GetValue(seed) ?? o.Seed,
                 Threads = pr.GetValue(threads) ?? o.Threads,
                 Facts = ProvingGroundCommands.ParseStyle(pr.GetValue(style), RecordsModelInfo.FactStyleOf(pr.GetValue(model)!)),
+                Joint = pr.GetValue(joint) || o.Joint,
             };
             o.Validate();
             var dir = pr.GetValue(model)!;

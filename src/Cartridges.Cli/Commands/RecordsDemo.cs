@@ -23,6 +23,9 @@ internal static class RecordsDemo
     /// <summary>Length of the demo document in the model's tokens (or the longest the model's documents get, if shorter).</summary>
     public const int DocumentTokens = 2048;
 
+    /// <summary>Share of a keyed document's patients with a second note (keyed records with notes).</summary>
+    public const double ExtraNotes = 0.1;
+
     /// <summary>Fact kinds asked, one per question, in this order (a model's documents state some of them; those are asked).</summary>
     static readonly FactKind[] Kinds = [FactKind.Ward, FactKind.Drug, FactKind.Diagnosis, FactKind.Physician, FactKind.Number, FactKind.Birth, FactKind.Dose, FactKind.Lab];
 
@@ -34,6 +37,10 @@ internal static class RecordsDemo
     {
         // Documents as the model was trained on them (its fact kinds and facts per record), as long as they can get.
         var generator = RecordsModelInfo.GeneratorFor(modelDir, RecordSplit.HeldOut, 2026, style);
+        // Keyed records with notes hold one patient per surname in the vocabulary, under 2k tokens with one note each:
+        // a second note for some patients makes the document as long as the demo's target.
+        if (generator.Style.IsKeyed() && generator.Notes)
+            generator = RecordsModelInfo.GeneratorFor(modelDir, RecordSplit.HeldOut, 2026, style, extraNotes: ExtraNotes);
         int Count(string text) => tokenizer.Encode(text).Count;
         var doc = generator.Style.IsKeyed() && generator.Document(0, generator.MaxRecords) is var full && Count(full.Text) <= DocumentTokens
             ? full // a keyed document with every surname is shorter than the target
@@ -97,8 +104,8 @@ internal static class RecordsDemo
             {
                 Conversations = 1024,
                 ConversationsPerShard = 128,
-                ChunkMinTokens = 64,
-                ChunkMaxTokens = 64,
+                ChunkMinTokens = 32,
+                ChunkMaxTokens = 32,
                 MaxQuestionTokens = 32,
                 MaxAnswerTokens = 24,
                 ConversationsPerChunk = 4,

@@ -129,6 +129,15 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
                     // The second cartridge's sink is dropped when composing: 2p - 1 tokens of KV.
                     rows.Add(Row(shared ? "compose-shared-pos" : "compose", n, 2 * cp - 1, (double)correct / total, kvPerToken, await Tps(2 * cp - 1), total));
                 }
+
+                // The control: one cartridge of the same KV trained on both documents, with both cartridges' budget.
+                if (options.Joint)
+                {
+                    var joint = pairs.Select((pair, i) => JointDoc(n, i, pair.A, pair.B, bothText[i])).ToList();
+                    var accuracy = await CartridgeAccuracyAsync(engine, probe, tokenizer, joint, d => TrainedFile(d, "distill", 2 * cp - 1),
+                        (d, file) => TrainAsync(engine, tokenizer, d, 2 * cp - 1, "distill", file, ct, budgetScale: 2));
+                    rows.Add(Row("joint", n, 2 * cp - 1, accuracy, kvPerToken, await Tps(2 * cp - 1), joint.Sum(d => d.Questions.Count)));
+                }
             }
         }
         return rows;
@@ -142,6 +151,16 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         var inA = a.Document.Records.Select((_, i) => Key(a, i)).ToHashSet();
         var inB = b.Document.Records.Select((_, i) => Key(b, i)).ToHashSet();
         return a.Questions.Where(q => !inB.Contains(Key(a, q.Record))).Concat(b.Questions.Where(q => !inA.Contains(Key(b, q.Record))));
+    }
+
+    // A pair's two documents as one corpus, asked the pair's composition questions.
+    Doc JointDoc(int n, int pair, Doc a, Doc b, string text)
+    {
+        var dir = Path.Combine(workDir, $"n{n}-pair{pair}");
+        Directory.CreateDirectory(dir);
+        var id = $"{a.Document.Id}+{b.Document.Id}";
+        Claim(dir, id);
+        return new Doc(a.Document with { Id = id, Text = text, Records = [.. a.Document.Records, .. b.Document.Records] }, [.. AskedOfPair(a, b)], dir);
     }
 
     static QualityRow Row(string method, int n, int p, double accuracy, long kvPerToken, double tps, int questions) =>
@@ -227,12 +246,13 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
         return (double)correct / total;
     }
 
-    async Task TrainAsync(GenerationEngine engine, HfTokenizer tokenizer, Doc d, int p, string objective, string output, CancellationToken ct)
+    async Task TrainAsync(GenerationEngine engine, HfTokenizer tokenizer, Doc d, int p, string objective, string output, CancellationToken ct, int budgetScale = 1)
     {
         var clock = Stopwatch.StartNew();
         var whole = tokenizer.Encode(d.Document.Text).Count + 16;
         var chunk = options.ChunkTokens > 0 ? Math.Min(options.ChunkTokens, whole) : whole;
-        var perShard = Math.Max(8, options.Conversations / 8);
+        var conversations = options.Conversations * budgetScale;
+        var perShard = Math.Max(8, conversations / 8);
         var pipeline = new TrainPipelineOptions
         {
             ModelName = modelDir,
@@ -242,7 +262,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
             // The teacher sees a chunk of the document, or the whole (a shorter corpus than the chunk length is used whole).
             Synthesis = new SynthesisOptions
             {
-                Conversations = options.Conversations,
+                Conversations = conversations,
                 ConversationsPerShard = perShard,
                 EvalShards = 1,
                 Seed = (ulong)options.Seed,
@@ -259,7 +279,7 @@ public sealed class QualityBench(string modelDir, QualityBenchOptions options, s
             DataDirectory = Path.Combine(d.Dir, "data"),
             Trainer = new TrainerOptions
             {
-                Steps = options.Steps,
+                Steps = options.Steps * budgetScale,
                 GlobalBatchSize = options.BatchSize,
                 MicroBatchSize = Math.Min(options.BatchSize, 8),
                 LearningRate = options.LearningRate,

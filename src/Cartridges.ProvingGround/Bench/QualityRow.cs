@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Cartridges.ProvingGround.Bench;
 
 /// <summary>Accuracy, KV memory and decode throughput of one method at one (n, p).</summary>
-/// <param name="Method">icl, truncation, cartridge, ntp, init or compose.</param>
+/// <param name="Method">icl, truncation, init, ntp, cartridge, icl-both, compose, compose-shared-pos or joint.</param>
 /// <param name="N">Document length in tokens.</param>
 /// <param name="P">KV tokens the method keeps per user (for icl: the whole system turn with the document).</param>
 /// <param name="Accuracy">Exact-match accuracy in [0, 1].</param>

@@ -32,16 +32,16 @@ public sealed class QualityBenchTests
         new Pretrainer(PretrainRecipe.Named("tiny") with { Steps = 2, ProbeEvery = 0, CheckpointEvery = 2 }, model).Run(resume: false);
         var work = TinyModelDir.Fresh();
 
-        var rows = await new QualityBench(model, Small, work).RunAsync();
+        var rows = await new QualityBench(model, Small with { Joint = true }, work).RunAsync();
 
         var config = ModelConfig.Load(model);
         var kvPerToken = config.KvBytesPerToken(4);
-        Assert.Equal(["icl", "truncation", "init", "ntp", "cartridge", "truncation", "init", "ntp", "cartridge", "icl-both", "compose", "compose-shared-pos"],
+        Assert.Equal(["icl", "truncation", "init", "ntp", "cartridge", "truncation", "init", "ntp", "cartridge", "icl-both", "compose", "compose-shared-pos", "joint"],
             rows.Select(r => r.Method));
         Assert.All(rows, r => Assert.InRange(r.Accuracy, 0, 1));
         Assert.All(rows, r => Assert.Equal(r.P * kvPerToken, r.KvBytes));
         Assert.All(rows, r => Assert.True(r.TokensPerSecond > 0, $"{r.Method} measured no throughput"));
-        Assert.All(rows.Where(r => !r.Method.StartsWith("compose", StringComparison.Ordinal) && r.Method != "icl-both"), r => Assert.Equal(6, r.Questions));
+        Assert.All(rows.Where(r => !r.Method.StartsWith("compose", StringComparison.Ordinal) && r.Method is not ("icl-both" or "joint")), r => Assert.Equal(6, r.Questions));
         Assert.Equal([20, 20, 20, 40, 40, 40], rows.Where(r => r.Method is "init" or "ntp" or "cartridge").Select(r => r.P).Order());
         // Truncation holds the ICL prompt's system text plus the document's first p tokens; ICL the whole document.
         var truncation = rows.Where(r => r.Method == "truncation").Select(r => r.P).ToArray();
@@ -51,7 +51,9 @@ public sealed class QualityBenchTests
         Assert.Equal((2 * 40) - 1, compose.P);
         // Questions about a patient both documents name alike have two answers and are left out of all three rows.
         Assert.InRange(compose.Questions, 1, 6);
-        Assert.All(rows.Where(r => r.Method is "icl-both" or "compose-shared-pos"), r => Assert.Equal(compose.Questions, r.Questions));
+        Assert.All(rows.Where(r => r.Method is "icl-both" or "compose-shared-pos" or "joint"), r => Assert.Equal(compose.Questions, r.Questions));
+        // The joint control holds the composition's KV: one cartridge of 2p - 1 tokens trained on both documents.
+        Assert.Equal(compose.P, rows.Single(r => r.Method == "joint").P);
         Assert.True(rows.Single(r => r.Method == "icl-both").P > rows[0].P, "both documents in context hold more KV than one");
 
         // The trained cartridges are real files for this model.
@@ -60,6 +62,8 @@ public sealed class QualityBenchTests
             var (cartridge, meta) = CartridgeFile.Load(Path.Combine(work, "n160-doc0", "distill-p40.safetensors"), config, torch.ScalarType.Float32, torch.CPU);
             using (cartridge) Assert.Equal(40, cartridge.Length);
             Assert.Equal(model, meta.Model);
+            var (joint, _) = CartridgeFile.Load(Path.Combine(work, "n160-pair0", "distill-p79.safetensors"), config, torch.ScalarType.Float32, torch.CPU);
+            using (joint) Assert.Equal(79, joint.Length);
         }
 
         var json = JsonDocument.Parse(QualityReport.Json(rows, model, Small)).RootElement.GetProperty("rows");
