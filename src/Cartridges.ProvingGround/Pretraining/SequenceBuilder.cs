@@ -28,15 +28,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         for (var turn = 0; turn < turns; turn++)
         {
             var q = generator.Question(rng, doc, rng.Next(doc.Records.Count), kinds[rng.Next(kinds.Count)]);
-            if (rng.NextDouble() < recipe.AskTurnProbability)
-            {
-                // Participant A: a seed prompt from the project's self-study families, answered with a question.
-                AddPrompt(tokens, weights, doc, SeedPrompts.Sample(rng).Text, ref first);
-                Add(tokens, weights, RecordsChat.Reply(q.Text), 1f);
-            }
-            var cot = SeedPrompts.SampleChainOfThought(rng, recipe.ChainOfThoughtProbability);
-            AddPrompt(tokens, weights, doc, SeedPrompts.WithChainOfThought(q.Text, cot), ref first);
-            Add(tokens, weights, RecordsChat.Reply(q.Answer), 1f);
+            AddTurn(tokens, weights, doc.Text, q, rng.NextDouble() < recipe.AskTurnProbability, rng, ref first);
         }
         return new TrainingSequence([.. tokens], [.. weights]);
     }
@@ -82,12 +74,7 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         for (var turn = 0; turn < ChunkTurns; turn++)
         {
             var (record, kind) = whole[rng.Next(whole.Count)];
-            var q = generator.Question(rng, doc, record, kind);
-            AddPrompt(tokens, weights, slice, SeedPrompts.Sample(rng).Text, ref first);
-            Add(tokens, weights, RecordsChat.Reply(q.Text), 1f);
-            var cot = SeedPrompts.SampleChainOfThought(rng, recipe.ChainOfThoughtProbability);
-            AddPrompt(tokens, weights, slice, SeedPrompts.WithChainOfThought(q.Text, cot), ref first);
-            Add(tokens, weights, RecordsChat.Reply(q.Answer), 1f);
+            AddTurn(tokens, weights, slice, generator.Question(rng, doc, record, kind), ask: true, rng, ref first);
         }
         return new TrainingSequence([.. tokens], [.. weights]);
     }
@@ -172,8 +159,19 @@ public sealed class SequenceBuilder(HfTokenizer tokenizer, PretrainRecipe recipe
         return withReplacement ? [.. facts.Select(_ => facts[rng.Next(facts.Count)])] : [.. facts.OrderBy(_ => rng.Next())];
     }
 
-    void AddPrompt(List<int> tokens, List<float> weights, RecordsDocument doc, string message, ref bool first) =>
-        AddPrompt(tokens, weights, doc.Text, message, ref first);
+    // One turn: with ask, participant A first (a seed prompt from the project's self-study families, answered with the
+    // question), then the question, with a chain-of-thought instruction as self-study adds one, and its answer.
+    void AddTurn(List<int> tokens, List<float> weights, string documentText, RecordsQuestion q, bool ask, Random rng, ref bool first)
+    {
+        if (ask)
+        {
+            AddPrompt(tokens, weights, documentText, SeedPrompts.Sample(rng).Text, ref first);
+            Add(tokens, weights, RecordsChat.Reply(q.Text), 1f);
+        }
+        var cot = SeedPrompts.SampleChainOfThought(rng, recipe.ChainOfThoughtProbability);
+        AddPrompt(tokens, weights, documentText, SeedPrompts.WithChainOfThought(q.Text, cot), ref first);
+        Add(tokens, weights, RecordsChat.Reply(q.Answer), 1f);
+    }
 
     void AddPrompt(List<int> tokens, List<float> weights, string documentText, string message, ref bool first)
     {
