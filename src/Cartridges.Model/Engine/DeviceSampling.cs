@@ -4,6 +4,7 @@
 // k best, weights exp((z - max) / T), keep the shortest head whose normalised mass reaches top_p, then take the
 // first token whose running weight exceeds u · kept mass, u being the sequence's own uniform draw.
 using static TorchSharp.torch;
+using Cartridges.Model.Runtime;
 
 namespace Cartridges.Model.Engine;
 
@@ -39,12 +40,12 @@ internal static class DeviceSampling
         var topP = Column(p => p.TopP);
         var mass = (weights / weights.sum(-1, keepdim: true)).cumsum(-1);
         var before = cat([zeros(sampled.Length, 1, ScalarType.Float64, device), mass.narrow(1, 0, width - 1)], 1);
-        var kept = inTopK & (before.lt(topP) | topP.ge(1.0));
+        var kept = inTopK & (before.lt(topP) | topP.ge(HeldScalars.Of(1.0)));
         weights *= kept;
 
         var running = weights.cumsum(-1);
         var target = tensor(sampled.Select(i => uniforms[i]).ToArray(), ScalarType.Float64, device).view(-1, 1) * running.narrow(1, width - 1, 1);
-        var position = searchsorted(running, target, right: true).minimum(kept.sum(-1, keepdim: true) - 1);
+        var position = searchsorted(running, target, right: true).minimum(kept.sum(-1, keepdim: true).Plus(-1L));
         chosen.index_copy_(0, index, order.gather(1, position).view(-1));
         return chosen.cpu().data<long>().ToArray();
     }

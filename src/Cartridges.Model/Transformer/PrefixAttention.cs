@@ -5,6 +5,7 @@
 // [n_kv, rows, D] matmul against the segment's [n_kv, P, D] keys.
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Cartridges.Model.Runtime;
 
 namespace Cartridges.Model.Transformer;
 
@@ -45,11 +46,11 @@ internal static class PrefixAttention
             return FusedWithPrefix(q, kOwn, vOwn, groups, shared, layer);
 
         var scale = 1.0 / Math.Sqrt(d);
-        var s = matmul(q * scale, kOwn.transpose(-1, -2)).to(ScalarType.Float32);
-        s = s.view(b, kvHeads, groups, t, -1).masked_fill(notAllowed, float.NegativeInfinity).view(b, kvHeads, rows, -1);
+        var s = matmul(q.Times(scale), kOwn.transpose(-1, -2)).to(ScalarType.Float32);
+        s = s.view(b, kvHeads, groups, t, -1).masked_fill(notAllowed, HeldScalars.Of(double.NegativeInfinity)).view(b, kvHeads, rows, -1);
         var own = Softmax(s, vOwn, needLse: maxSegments > 0);
         for (var ordinal = 0; ordinal < maxSegments; ordinal++)
-            own = MergeOrdinal(q * scale, own, segments!, ordinal, layer);
+            own = MergeOrdinal(q.Times(scale), own, segments!, ordinal, layer);
         return own.Out.to(q.dtype);
     }
 
@@ -149,6 +150,6 @@ internal static class PrefixAttention
     static Part Merge(Part a, Part b)
     {
         var lse = logaddexp(a.Lse!, b.Lse!);
-        return new Part(a.Out * (a.Lse! - lse).exp() + b.Out * (b.Lse! - lse).exp(), lse);
+        return new Part((a.Out * (a.Lse! - lse).exp()).Plus(b.Out * (b.Lse! - lse).exp()), lse);
     }
 }

@@ -2,6 +2,7 @@
 using Cartridges.Model.Config;
 using TorchSharp;
 using static TorchSharp.torch;
+using Cartridges.Model.Runtime;
 
 namespace Cartridges.Model.Transformer;
 
@@ -80,7 +81,7 @@ internal sealed class RotaryEmbedding : IDisposable
         var sin = _sin.index_select(0, flat).view(b, t, 1, -1);
         var half = x.shape[3] / 2;
         var rotated = cat([-x.narrow(3, half, half), x.narrow(3, 0, half)], 3);
-        return x * cos + rotated * sin;
+        return (x * cos).Plus(rotated * sin);
     }
 
     public void Dispose()

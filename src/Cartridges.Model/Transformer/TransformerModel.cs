@@ -6,6 +6,7 @@ using Cartridges.Model.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Cartridges.Model.Runtime;
 
 namespace Cartridges.Model.Transformer;
 
@@ -107,7 +108,7 @@ public sealed class TransformerModel : IDisposable
     static Tensor RmsNorm(Tensor x, Tensor weight, double eps)
     {
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * (xf.pow(2).mean([-1], keepdim: true) + eps).rsqrt();
+        var normed = xf * xf.square().mean([-1], keepdim: true).Plus(eps).rsqrt();
         return weight * normed.to(x.dtype);
     }
 
@@ -140,7 +141,7 @@ public sealed class TransformerModel : IDisposable
         using var plan = cache?.Plan(slots, t, ownLength);
 
         var steps = arange(t, dtype: ScalarType.Int64, device: Device);
-        var positions = tensor(starts, device: Device).unsqueeze(1) + steps.unsqueeze(0);
+        var positions = tensor(starts, device: Device).unsqueeze(1).Plus(steps.unsqueeze(0));
         var maxPosition = (int)(starts.Max() + t - 1);
         if (maxPosition >= c.MaxPositionEmbeddings)
             throw new ArgumentException($"Position {maxPosition} exceeds the model's context of {c.MaxPositionEmbeddings} tokens.");
@@ -149,9 +150,9 @@ public sealed class TransformerModel : IDisposable
         // Built on the device from two index vectors: [T, own length] per pass, which chunked prefill keeps linear
         // in the document (a pass is at most one chunk of queries).
         var cachedT = tensor(cached.Select(x => (long)x).ToArray(), device: Device).view(b, 1, 1);
-        var queryPos = cachedT + steps.view(1, t, 1);
+        var queryPos = cachedT.Plus(steps.view(1, t, 1));
         var keyPos = arange(ownLength, dtype: ScalarType.Int64, device: Device).view(1, 1, ownLength);
-        var limit = cachedT + tensor(valid.Select(x => (long)x).ToArray(), device: Device).view(b, 1, 1);
+        var limit = cachedT.Plus(tensor(valid.Select(x => (long)x).ToArray(), device: Device).view(b, 1, 1));
         var notAllowed = (keyPos.gt(queryPos) | keyPos.ge(limit)).view(b, 1, 1, t, ownLength);
 
         var hq = c.NumAttentionHeads;
@@ -183,9 +184,9 @@ public sealed class TransformerModel : IDisposable
             var qh = q.view(b, t, hkv, g, d).permute(0, 2, 3, 1, 4).reshape(b, hkv, g * t, d); // rows = g*T + i
             var attn = PrefixAttention.Forward(qh, kOwn, vOwn, notAllowed, g, causal: cache is null, batch.Prefixes, l);
             var o = attn.view(b, hkv, g, t, d).permute(0, 3, 1, 2, 4).reshape(b, t, hq * d);
-            x = x + Linear(o, w.Wo, w.Bo);
+            x = x.Plus(Linear(o, w.Wo, w.Bo));
             h = RmsNorm(x, w.PostNorm, c.RmsNormEps);
-            x = (x + Linear(F.silu(Linear(h, w.Gate)) * Linear(h, w.Up), w.Down)).MoveToOuterDisposeScope();
+            x = x.Plus(Linear(F.silu(Linear(h, w.Gate)) * Linear(h, w.Up), w.Down)).MoveToOuterDisposeScope();
         }
         cache?.Advance(slots, valid);
         return RmsNorm(x, _norm, c.RmsNormEps).MoveToOuterDisposeScope();
@@ -231,7 +232,7 @@ public sealed class TransformerModel : IDisposable
         if (rows < 2 || rows > 64 || x.device_type != DeviceType.CPU) return F.linear(x, w, b);
         var flat = x.reshape(rows, x.shape[^1]);
         var y = mm(w, flat.t()).t();
-        if (b is not null) y = y + b;
+        if (b is not null) y = y.Plus(b);
         var shape = x.shape.ToArray();
         shape[^1] = w.shape[0];
         return y.reshape(shape);
