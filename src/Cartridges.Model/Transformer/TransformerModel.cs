@@ -195,6 +195,7 @@ public sealed class TransformerModel : IDisposable
     /// <summary>Output-head logits in float32 for hidden states [..., hidden].</summary>
     public Tensor Logits(Tensor hidden)
     {
+        if (FewRowLinear.Applies(hidden, _lmHead, null)) return FewRowLinear.Forward(hidden, _lmHead, null);
         if (_headTransposed is not null && hidden.NumberOfElements == hidden.shape[^1])
         {
             var shape = hidden.shape.ToArray();
@@ -223,11 +224,13 @@ public sealed class TransformerModel : IDisposable
     }
 
     /// <summary>
-    /// x @ wᵀ (+ b). For a few rows (batched decode) on the CPU, BLAS streams the weight far better as
-    /// w @ xᵀ (measured 1.4-1.9x on the small preset's shapes at 8 rows); otherwise the usual linear.
+    /// x @ wᵀ (+ b). Up to eight float32 rows (decode) go to <see cref="FewRowLinear"/>; for a few more rows on the CPU,
+    /// BLAS streams the weight far better as w @ xᵀ (measured 1.4-1.9x on the small preset's shapes at 8 rows);
+    /// otherwise the usual linear.
     /// </summary>
     static Tensor Linear(Tensor x, Tensor w, Tensor? b = null)
     {
+        if (FewRowLinear.Applies(x, w, b)) return FewRowLinear.Forward(x, w, b);
         var rows = x.NumberOfElements / x.shape[^1];
         if (rows < 2 || rows > 64 || x.device_type != DeviceType.CPU) return F.linear(x, w, b);
         var flat = x.reshape(rows, x.shape[^1]);

@@ -1,0 +1,81 @@
+// x·wᵀ for a handful of float32 rows on the CPU: the projections of a decode step.
+// libtorch's CPU BLAS here is MKL, and its sgemv/sgemm for one to eight rows runs on one thread at 10-15 GB/s on these
+// hosts (perf on a tiny-preset decode step: mkl_blas_def_xsgemv was 70% of the step; 8 rows of a 2816 x 1024 weight
+// took 2.4 ms, longer than 16 rows). A decode step only streams its weights once, so this is the whole cost of
+// batch-1 decoding. Here the output features are split across the intra-op threads and each output is one
+// TensorPrimitives.Dot of a weight row with an input row: the weights stream at 2-4x MKL's rate, each weight row is
+// read from memory once for all input rows, and every output element is the same dot product whatever the batch, so a
+// sequence decodes to the same bits alone or batched. No served package does few-row products across threads.
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using static TorchSharp.torch;
+
+namespace Cartridges.Model.Runtime;
+
+/// <summary>Multithreaded float32 x·wᵀ (+ b) for up to <see cref="MaxRows"/> rows of x on the CPU.</summary>
+internal static class FewRowLinear
+{
+    /// <summary>Most rows this path takes; MKL's gemm is as fast from 16 rows on (measured on the small preset's shapes).</summary>
+    public const int MaxRows = 8;
+
+    /// <summary>Multiply-adds below which one thread beats waking others (a 256 x 256 projection takes a few microseconds).</summary>
+    const long MinParallelWork = 1 << 17;
+
+    /// <summary>Whether x [.., k] · w [n, k]ᵀ runs here: CPU float32, few rows, nothing that autograd must see.</summary>
+    public static bool Applies(Tensor x, Tensor w, Tensor? bias)
+    {
+        if (x.device_type != TorchSharp.DeviceType.CPU || x.dtype != ScalarType.Float32 || w.dtype != ScalarType.Float32) return false;
+        if (w.dim() != 2 || x.shape[^1] != w.shape[1] || bias is { } b && (b.dtype != ScalarType.Float32 || b.NumberOfElements != w.shape[0])) return false;
+        var rows = x.NumberOfElements / Math.Max(1, x.shape[^1]);
+        if (rows < 1 || rows > MaxRows) return false;
+        if (is_grad_enabled() && (x.requires_grad || w.requires_grad || bias?.requires_grad == true)) return false;
+        return w.is_contiguous();
+    }
+
+    /// <summary>y [.., n] = x [.., k] · wᵀ (+ b); call only where <see cref="Applies"/> holds.</summary>
+    public static Tensor Forward(Tensor x, Tensor w, Tensor? bias) =>
+        Forward(x, w, bias, Math.Min(get_num_threads(), SpinWorkers.Shared.Threads));
+
+    /// <summary>As <see cref="Forward(Tensor, Tensor, Tensor?)"/> on at most <paramref name="maxThreads"/> threads.</summary>
+    internal static unsafe Tensor Forward(Tensor x, Tensor w, Tensor? bias, int maxThreads)
+    {
+        var k = (int)w.shape[1];
+        var n = (int)w.shape[0];
+        var rows = (int)(x.NumberOfElements / k);
+        using var input = x.contiguous();
+        using var b = bias?.contiguous();
+        var shape = x.shape.ToArray();
+        shape[^1] = n;
+        var output = empty(shape, ScalarType.Float32, x.device);
+        fixed (byte* xb = input.bytes)
+        fixed (byte* wb = w.bytes)
+        fixed (byte* yb = output.bytes)
+        fixed (byte* bb = b is null ? default : b.bytes)
+        {
+            var job = new Job((nint)xb, (nint)wb, (nint)yb, (nint)bb, rows, n, k);
+            var threads = (long)rows * n * k < MinParallelWork ? 1 : maxThreads;
+            SpinWorkers.Shared.Run(job, threads);
+        }
+        return output;
+    }
+
+    /// <summary>Raw pointers into tensors the caller keeps alive for the whole call.</summary>
+    sealed class Job(nint X, nint W, nint Y, nint Bias, int Rows, int N, int K) : IPartedJob
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public unsafe void RunPart(int part, int parts)
+        {
+            var from = (int)((long)N * part / parts);
+            var to = (int)((long)N * (part + 1) / parts);
+            var x = (float*)X;
+            var y = (float*)Y;
+            var bias = (float*)Bias;
+            for (var o = from; o < to; o++)
+            {
+                var weights = new ReadOnlySpan<float>((float*)W + (long)o * K, K);
+                var add = bias is null ? 0f : bias[o];
+                for (var r = 0; r < Rows; r++)
+                    y[(long)r * N + o] = TensorPrimitives.Dot(weights, new ReadOnlySpan<float>(x + (long)r * K, K)) + add;
+            }
+        }
+    }
+}
