@@ -17,7 +17,8 @@ public sealed record EngineOptions
 
     /// <summary>
     /// On the CPU, output heads up to this many bytes get a transposed copy that makes batch-1 decode steps faster
-    /// (<see cref="Transformer.TransformerModel.KeepTransposedHead"/>); 0 turns it off.
+    /// (<see cref="Transformer.TransformerModel.KeepTransposedHead"/>); 0 turns it off. Float32 heads get none: their
+    /// decode steps read the head in place on all cores, faster than the copy would.
     /// </summary>
     public long TransposedHeadMaxBytes { get; init; } = 256L << 20;
 

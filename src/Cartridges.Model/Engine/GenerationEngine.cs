@@ -67,7 +67,9 @@ public sealed class GenerationEngine : IDisposable
         var model = await DeviceWorker.For(target).InvokeAsync(() =>
         {
             var loaded = TransformerModel.Load(modelDir, target);
-            loaded.KeepTransposedHead(headBytes); // the engine never changes its base weights
+            // The engine never changes its base weights. A float32 head is read in place by the few-row decode path,
+            // so a copy would only take memory.
+            if (loaded.DType != TorchSharp.torch.ScalarType.Float32) loaded.KeepTransposedHead(headBytes);
             return loaded;
         });
         return new GenerationEngine(model, options);

@@ -28,12 +28,13 @@ internal static class FewRowLinear
         var rows = x.NumberOfElements / Math.Max(1, x.shape[^1]);
         if (rows < 1 || rows > MaxRows) return false;
         if (is_grad_enabled() && (x.requires_grad || w.requires_grad || bias?.requires_grad == true)) return false;
-        return w.is_contiguous();
+        // TorchSharp's byte span of a tensor, through which the weights are read, stops at 2 GiB.
+        return w.is_contiguous() && w.NumberOfElements * 4L <= int.MaxValue;
     }
 
     /// <summary>y [.., n] = x [.., k] · wᵀ (+ b); call only where <see cref="Applies"/> holds.</summary>
     public static Tensor Forward(Tensor x, Tensor w, Tensor? bias) =>
-        Forward(x, w, bias, Math.Min(get_num_threads(), SpinWorkers.Shared.Threads));
+        Forward(x, w, bias, FewRowThreads.ProjectionThreads);
 
     /// <summary>As <see cref="Forward(Tensor, Tensor, Tensor?)"/> on at most <paramref name="maxThreads"/> threads.</summary>
     internal static unsafe Tensor Forward(Tensor x, Tensor w, Tensor? bias, int maxThreads)

@@ -26,4 +26,7 @@ public sealed class ForwardBatch
 
     /// <summary>Cache slot of each sequence (required with a cache).</summary>
     public int[]? Slots { get; init; }
+
+    /// <summary>Runs the general tensor path even where the CPU decode step applies (tests hold the two to each other).</summary>
+    internal bool TensorPath { get; init; }
 }

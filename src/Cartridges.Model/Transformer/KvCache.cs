@@ -228,6 +228,15 @@ public sealed class KvCache : IDisposable
         return (Gather(_k[layer]), Gather(_v[layer]));
     }
 
+    /// <summary>One layer's key pool [blocks, n_kv, block size, D] (replaced when the pool grows).</summary>
+    internal Tensor KeyPool(int layer) => _k[layer];
+
+    /// <summary>One layer's value pool, laid out as <see cref="KeyPool"/>.</summary>
+    internal Tensor ValuePool(int layer) => _v[layer];
+
+    /// <summary>The blocks of a slot in token order.</summary>
+    internal int[] BlockTable(int slot) => [.. Table(slot)];
+
     /// <summary>Records that `count` tokens were appended to each slot.</summary>
     internal void Advance(int[] slots, int[] counts)
     {

@@ -71,6 +71,13 @@ internal sealed class RotaryEmbedding : IDisposable
     }
 
     /// <summary>Rotates x [B, T, H, D] whose token (b, t) sits at position positions[b, t].</summary>
+    /// <summary>The cos and sin tables [capacity, head_dim], grown to hold positions 0..<paramref name="maxPosition"/>.</summary>
+    internal (Tensor Cos, Tensor Sin) TablesThrough(int maxPosition)
+    {
+        EnsureCapacity(maxPosition + 1);
+        return (_cos, _sin);
+    }
+
     public Tensor Apply(Tensor x, Tensor positions, int maxPosition)
     {
         EnsureCapacity(maxPosition + 1);

@@ -21,6 +21,11 @@ public sealed class TransformerModel : IDisposable
     /// <summary>The architecture.</summary>
     public ModelConfig Config { get; }
 
+    internal LayerWeights[] Layers => _layers;
+    internal Tensor Embedding => _embed;
+    internal Tensor FinalNorm => _norm;
+    internal RotaryEmbedding Rope => _rope;
+
     /// <summary>Device holding the weights.</summary>
     public Device Device { get; }
 
@@ -121,6 +126,7 @@ public sealed class TransformerModel : IDisposable
         var b = (int)tokens.shape[0];
         var t = (int)tokens.shape[1];
         var valid = batch.ValidLengths ?? Enumerable.Repeat(t, b).ToArray();
+        using var threads = FewRowThreads.Enter(FewRowPass(b * t));
         var cache = batch.Cache;
         var slots = batch.Slots ?? (cache is null ? [] : throw new ArgumentException("A cache needs slots."));
         if (cache is not null && slots.Length != b) throw new ArgumentException($"{slots.Length} slots for {b} sequences.");
@@ -137,14 +143,17 @@ public sealed class TransformerModel : IDisposable
             starts[i] = prefixLen + cached[i];
             batch.Prefixes?[i]?.ToList().ForEach(s => s.Prefix.CheckCompatible(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim));
         }
+        var maxPosition = (int)(starts.Max() + t - 1);
+        if (maxPosition >= c.MaxPositionEmbeddings)
+            throw new ArgumentException($"Position {maxPosition} exceeds the model's context of {c.MaxPositionEmbeddings} tokens.");
+        if (!batch.TensorPath && DecodeStep.Applies(this, batch))
+            return DecodeStep.Run(this, batch, slots, cached, starts, maxPosition).MoveToOuterDisposeScope();
+
         var ownLength = cached.Select((n, i) => n + t).Max();
         using var plan = cache?.Plan(slots, t, ownLength);
 
         var steps = arange(t, dtype: ScalarType.Int64, device: Device);
         var positions = tensor(starts, device: Device).unsqueeze(1).Plus(steps.unsqueeze(0));
-        var maxPosition = (int)(starts.Max() + t - 1);
-        if (maxPosition >= c.MaxPositionEmbeddings)
-            throw new ArgumentException($"Position {maxPosition} exceeds the model's context of {c.MaxPositionEmbeddings} tokens.");
 
         // Own-key mask: key j is visible to query i of sequence b iff j <= cached_b + i and j < cached_b + valid_b.
         // Built on the device from two index vectors: [T, own length] per pass, which chunked prefill keeps linear
@@ -195,6 +204,7 @@ public sealed class TransformerModel : IDisposable
     /// <summary>Output-head logits in float32 for hidden states [..., hidden].</summary>
     public Tensor Logits(Tensor hidden)
     {
+        using var threads = FewRowThreads.Enter(FewRowPass(hidden.NumberOfElements / hidden.shape[^1]));
         if (FewRowLinear.Applies(hidden, _lmHead, null)) return FewRowLinear.Forward(hidden, _lmHead, null);
         if (_headTransposed is not null && hidden.NumberOfElements == hidden.shape[^1])
         {
@@ -206,6 +216,9 @@ public sealed class TransformerModel : IDisposable
     }
 
     Tensor? _headTransposed;
+
+    /// <summary>Whether a pass over <paramref name="rows"/> rows is a decode step whose projections run in <see cref="FewRowLinear"/>.</summary>
+    bool FewRowPass(long rows) => rows <= FewRowLinear.MaxRows && Device.type == DeviceType.CPU && DType == ScalarType.Float32;
 
     /// <summary>
     /// For serving on the CPU: keeps a [hidden, vocab] copy of the output head, from which one row of logits (a decode

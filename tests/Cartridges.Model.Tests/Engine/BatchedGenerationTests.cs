@@ -238,7 +238,9 @@ public sealed class BatchedGenerationTests(ITestOutputHelper output)
         {
             Prompt = TestModels.Tokens(4, 400 + i),
             PrefixIds = ["doc"],
-            Sampling = SamplingParams.Greedy(24),
+            // Room for 100 tokens: on a loaded 2-core host the statistics below were once read only after some of
+            // the sequences had finished 24 tokens. They are cancelled as soon as the statistics are read.
+            Sampling = SamplingParams.Greedy(100),
         }, stop.Token)).ToList();
         foreach (var h in handles) await h.Tokens.WaitToReadAsync();
         // Work posted to the device thread runs between steps, when the statistics are current.
@@ -251,9 +253,10 @@ public sealed class BatchedGenerationTests(ITestOutputHelper output)
         Assert.Equal(400 * kvPerToken, before.PrefixBytes);
         Assert.Equal(16, during.ActiveSequences);
         Assert.Equal(before.PrefixBytes, during.PrefixBytes);
-        // Each sequence caches only its own 4 + 24 tokens: far below even one prefix copy per sequence.
-        Assert.True(during.CacheBytes <= 16 * 32 * kvPerToken, $"cache bytes {during.CacheBytes}");
-        Assert.True(during.CacheBytes < before.PrefixBytes * 2);
+        // Each sequence caches only its own tokens (at most 4 + 100; the pool grows by doubling from 32 x 32 tokens to
+        // at most 2048): far below one prefix copy of 400 tokens per sequence.
+        Assert.True(during.CacheBytes <= 2048 * kvPerToken, $"cache bytes {during.CacheBytes}");
+        Assert.True(during.CacheBytes < 16 * before.PrefixBytes / 3);
         Assert.Equal(before.WeightBytes + before.PrefixBytes + during.CacheBytes, during.ResidentBytes);
     }
 
