@@ -20,7 +20,7 @@ internal static unsafe class DecodeStep
     {
         if (batch.Cache is null || is_grad_enabled() || model.Device.type != DeviceType.CPU || model.DType != ScalarType.Float32) return false;
         var tokens = batch.Tokens;
-        if (tokens.dim() != 2 || tokens.shape[1] != 1 || tokens.shape[0] > FewRowLinear.MaxRows || tokens.device_type != DeviceType.CPU) return false;
+        if (tokens.dim() != 2 || tokens.shape[1] != 1 || tokens.shape[0] > FewRowLinear.MaxRows || tokens.device_type != DeviceType.CPU || tokens.dtype != ScalarType.Int64) return false;
         if (!Readable(model.Embedding)) return false;
         foreach (var prefix in batch.Prefixes ?? [])
             foreach (var seg in prefix ?? [])
