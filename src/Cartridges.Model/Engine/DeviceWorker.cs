@@ -4,7 +4,10 @@
 // Decode comes first: while an engine has sequences running, posted work (a training micro-batch, a synthesis
 // scoring pass) gets at most a third of the device: a work item is followed by decode steps that take twice its time
 // before the next one runs, so a question asked during training is slowed by about half, plus at most the one work
-// item it arrived during.
+// item it arrived during. When the last answer ends while decode is still owed time, the device waits up to 50 ms for
+// a next question before work takes it back: clients ask again right after an answer (a chat's next turn, a batch
+// client's next request), and measured with back-to-back asks on a training silo, every ask otherwise arrived just
+// after a work item had started and waited for all of it.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using TorchSharp;
@@ -68,6 +71,7 @@ public sealed class DeviceWorker
         while (true)
         {
             var engines = false;
+            _submitted.Reset(); // a sequence submitted from here on is seen by the steps below or sets it again
             var started = Stopwatch.GetTimestamp();
             foreach (var (step, onError) in _steps)
             {
@@ -83,8 +87,16 @@ public sealed class DeviceWorker
             // Sequences that arrive on an idle engine have just waited for the work item then running: that item is owed
             // too, or the next one would start right after their first step.
             if (engines && !wasBusy) debt = DecodeShare * lastWork;
-            debt = engines ? Math.Max(0, debt - (Stopwatch.GetTimestamp() - started)) : 0;
+            var owed = Math.Max(0, debt - (Stopwatch.GetTimestamp() - started));
+            debt = engines ? owed : 0;
+            var answered = wasBusy && !engines;
             wasBusy = engines;
+            if (answered && owed > 0 && _queue.Count > 0 && _submitted.Wait(TimeSpan.FromTicks(Math.Min(owed, NextQuestionWait) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)))
+            {
+                // A question came while decode was still owed time: it keeps that time.
+                (debt, wasBusy) = (owed, true);
+                continue;
+            }
             // A work item may submit sequences (and its wake-up is drained right here), so running any work
             // counts as busy: the steps get another look before the thread blocks.
             var busy = engines;
@@ -113,7 +125,17 @@ public sealed class DeviceWorker
     }
 
     /// <summary>Wakes the loop (e.g. after new sequences were queued).</summary>
-    public void Wake() => _queue.Add(WakeUp);
+    public void Wake()
+    {
+        _submitted.Set();
+        _queue.Add(WakeUp);
+    }
+
+    /// <summary>Set by <see cref="Wake"/>: new sequences, looked for while decode is owed time after an answer.</summary>
+    readonly ManualResetEventSlim _submitted = new(false);
+
+    /// <summary>Longest the device waits, after an answer and with decode time owed, for a next question (Stopwatch ticks).</summary>
+    static readonly long NextQuestionWait = Stopwatch.Frequency / 20;
 
     static readonly Action WakeUp = static () => { };
 
