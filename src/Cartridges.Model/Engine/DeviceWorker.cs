@@ -104,6 +104,7 @@ public sealed class DeviceWorker
             {
                 Run(work, engines);
                 busy = true;
+                if (work == WakeUp) break; // sequences were submitted: the steps see them before more work runs
             }
             if (!busy)
             {

@@ -7,12 +7,13 @@ namespace Cartridges.Model.Tests.Engine;
 /// <summary>How the device thread shares itself between decode steps and posted work.</summary>
 public sealed class DeviceWorkerTests
 {
-    /// <summary>A stand-in engine: each step "decodes" one token of the current answer for 2 ms.</summary>
+    /// <summary>A stand-in engine: each step "decodes" one token of the current answer, once the test lets it.</summary>
     sealed class FakeEngine
     {
         readonly DeviceWorker _worker;
         readonly ConcurrentQueue<string> _log;
         readonly ManualResetEventSlim _firstAnswer = new(false);
+        readonly ManualResetEventSlim _released = new(false);
         int _pending;
         int _answers;
 
@@ -35,10 +36,13 @@ public sealed class DeviceWorkerTests
             _worker.Wake();
         }
 
+        /// <summary>Lets the steps run.</summary>
+        public void Release() => _released.Set();
+
         public bool Step()
         {
             if (Volatile.Read(ref _pending) == 0) return false;
-            Thread.Sleep(2);
+            _released.Wait(); // holds the first answer until the test has queued its work
             if (Interlocked.Decrement(ref _pending) > 0) return true;
             _log.Enqueue($"answer{++_answers}");
             if (_answers == 1) _firstAnswer.Set();
@@ -54,17 +58,17 @@ public sealed class DeviceWorkerTests
         var engine = new FakeEngine(worker, log);
         using var registration = worker.AddStep(engine.Step, _ => { });
 
-        // 150 ms of work with a question arriving meanwhile: decode is then owed 300 ms, of which the 40-token
-        // answer takes about 80.
+        // A second of work with a question arriving meanwhile: decode is then owed two seconds, far more than the
+        // answer takes even on a loaded host (its steps wait only for the test to have queued the next work item).
         var first = worker.InvokeAsync(() =>
         {
-            Thread.Sleep(150);
+            Thread.Sleep(1000);
+            engine.Ask(40);
             log.Enqueue("work1");
         });
-        await Task.Delay(30);
-        engine.Ask(40);
         await first;
         var second = worker.InvokeAsync(() => log.Enqueue("work2")); // queued while the answer decodes
+        engine.Release();
         await second.WaitAsync(TimeSpan.FromSeconds(30));
 
         // The next question came 1 ms after the answer, while decode was still owed time: it is answered before the
