@@ -6,7 +6,6 @@
 // TensorPrimitives.Dot of a weight row with an input row: the weights stream at 2-4x MKL's rate, each weight row is
 // read from memory once for all input rows, and every output element is the same dot product whatever the batch, so a
 // sequence decodes to the same bits alone or batched. No served package does few-row products across threads.
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using static TorchSharp.torch;
 
 namespace Cartridges.Model.Runtime;
@@ -52,31 +51,9 @@ internal static class FewRowLinear
         fixed (byte* yb = output.bytes)
         fixed (byte* bb = b is null ? default : b.bytes)
         {
-            var job = new Job((nint)xb, (nint)wb, (nint)yb, (nint)bb, rows, n, k);
             var threads = (long)rows * n * k < MinParallelWork ? 1 : maxThreads;
-            SpinWorkers.Shared.Run(job, threads);
+            RowProjection.Run((float*)xb, rows, k, threads, new ProjectionTarget((float*)wb, (float*)bb, (float*)yb, n, n));
         }
         return output;
-    }
-
-    /// <summary>Raw pointers into tensors the caller keeps alive for the whole call.</summary>
-    sealed class Job(nint X, nint W, nint Y, nint Bias, int Rows, int N, int K) : IPartedJob
-    {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public unsafe void RunPart(int part, int parts)
-        {
-            var from = (int)((long)N * part / parts);
-            var to = (int)((long)N * (part + 1) / parts);
-            var x = (float*)X;
-            var y = (float*)Y;
-            var bias = (float*)Bias;
-            for (var o = from; o < to; o++)
-            {
-                var weights = new ReadOnlySpan<float>((float*)W + (long)o * K, K);
-                var add = bias is null ? 0f : bias[o];
-                for (var r = 0; r < Rows; r++)
-                    y[(long)r * N + o] = TensorPrimitives.Dot(weights, new ReadOnlySpan<float>(x + (long)r * K, K)) + add;
-            }
-        }
     }
 }
